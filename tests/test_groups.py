@@ -1,0 +1,195 @@
+"""Turning groups into partitions, and per-partition sample weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.utils.class_weight import compute_sample_weight
+
+from skpart._groups import encode_groups, partition_indices
+from skpart._weights import (
+    balanced_sample_weight,
+    default_sample_weight,
+    resolve_sample_weight,
+)
+
+LABELS = ["b", "a", "c", "a", "b", "b"]
+
+
+@pytest.mark.parametrize(
+    "container",
+    [
+        list,
+        np.array,
+        pd.Series,
+        lambda x: pd.Series(x, dtype="category"),
+        lambda x: pd.Series(pd.Categorical(x, categories=["a", "b", "c", "unused"])),
+        lambda x: np.array(x, dtype=object),
+    ],
+    ids=["list", "ndarray", "Series", "categorical", "unused-category", "object"],
+)
+def test_one_column_gives_sorted_labels_and_matching_codes(container):
+    codes, labels = encode_groups(container(LABELS))
+    assert labels.tolist() == ["a", "b", "c"]
+    assert codes.dtype == np.int64
+    np.testing.assert_array_equal(labels[codes], LABELS)
+
+
+def test_integer_labels_sort_numerically():
+    codes, labels = encode_groups(np.array([10, 2, 10, 1]))
+    assert labels.tolist() == [1, 2, 10]
+    assert codes.tolist() == [2, 1, 2, 0]
+
+
+def test_categorical_labels_follow_category_order_without_unused_categories():
+    groups = pd.Series(pd.Categorical(["lo", "hi", "lo"], categories=["hi", "mid", "lo"]))
+    _, labels = encode_groups(groups)
+    assert labels.tolist() == ["hi", "lo"]
+    assert not isinstance(labels, pd.CategoricalIndex)
+
+
+def test_series_name_names_the_partition_index():
+    _, labels = encode_groups(pd.Series(LABELS, name="hospital"))
+    assert labels.name == "hospital"
+
+
+SITE = ["x", "x", "y", "y", "x"]
+SEX = ["f", "m", "f", "f", "f"]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: pd.DataFrame({"site": SITE, "sex": SEX}),
+        lambda: [pd.Series(SITE, name="site"), pd.Series(SEX, name="sex")],
+        lambda: [np.array(SITE), np.array(SEX)],
+        lambda: [SITE, SEX],
+        lambda: np.column_stack([SITE, SEX]),
+    ],
+    ids=["DataFrame", "list-of-Series", "list-of-arrays", "list-of-lists", "2d-array"],
+)
+def test_several_columns_give_observed_intersections_in_a_multiindex(make):
+    codes, labels = encode_groups(make())
+    assert isinstance(labels, pd.MultiIndex)
+    # ("y", "m") never occurs, so it is not a partition.
+    assert labels.tolist() == [("x", "f"), ("x", "m"), ("y", "f")]
+    assert [labels[c] for c in codes] == list(zip(SITE, SEX))
+
+
+def test_dataframe_columns_name_the_multiindex_levels():
+    _, labels = encode_groups(pd.DataFrame({"site": SITE, "sex": SEX}))
+    assert list(labels.names) == ["site", "sex"]
+
+
+def test_single_column_dataframe_gives_a_named_flat_index():
+    _, labels = encode_groups(pd.DataFrame({"site": SITE}))
+    assert not isinstance(labels, pd.MultiIndex)
+    assert labels.name == "site"
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        ["a", None, "b", None],
+        np.array([1.0, np.nan, 2.0, np.nan]),
+        pd.Series(pd.Categorical(["a", None, "b", None])),
+    ],
+    ids=["None", "NaN", "categorical-NaN"],
+)
+def test_missing_labels_are_rejected_with_the_count_and_a_fix(groups):
+    with pytest.raises(ValueError, match=r"groups has 2 missing label.*fillna"):
+        encode_groups(groups)
+
+
+def test_missing_labels_in_a_column_name_the_column():
+    groups = pd.DataFrame({"site": ["a", "b"], "sex": ["f", None]})
+    with pytest.raises(ValueError, match=r"groups column 'sex' has 1 missing"):
+        encode_groups(groups)
+
+
+def test_length_mismatch_names_groups_and_both_lengths():
+    with pytest.raises(ValueError, match=r"groups has 3 rows but y has 4"):
+        encode_groups(["a", "b", "a"], n_samples=4)
+
+
+def test_columns_of_different_lengths_are_rejected():
+    with pytest.raises(ValueError, match=r"different lengths \[2, 3\]"):
+        encode_groups([np.array([1, 2]), np.array([1, 2, 3])])
+
+
+def test_three_dimensional_groups_are_rejected():
+    with pytest.raises(ValueError, match=r"shape \(2, 2, 2\)"):
+        encode_groups(np.zeros((2, 2, 2)))
+
+
+def test_partition_indices_list_each_partitions_rows_in_order():
+    codes = np.array([2, 0, 2, 1, 0])
+    indices = partition_indices(codes, 4)
+    assert [i.tolist() for i in indices] == [[1, 4], [3], [0, 2], []]
+
+
+# sample_weight
+
+
+def test_balanced_weights_equal_sklearn_within_each_partition():
+    rng = np.random.default_rng(0)
+    y = rng.choice(["neg", "pos", "other"], size=200, p=[0.6, 0.3, 0.1])
+    codes, labels = encode_groups(rng.integers(0, 5, size=200))
+    weights = balanced_sample_weight(y, codes, len(labels))
+    for p in range(len(labels)):
+        mask = codes == p
+        expected = compute_sample_weight("balanced", y[mask])
+        np.testing.assert_array_equal(weights[mask], expected)
+
+
+def test_balanced_weights_count_only_classes_present_in_the_partition():
+    y = np.array([0, 0, 1, 2, 2, 2])
+    codes = np.array([0, 0, 0, 1, 1, 1])
+    weights = balanced_sample_weight(y, codes, 2)
+    np.testing.assert_allclose(weights, [0.75, 0.75, 1.5, 1.0, 1.0, 1.0])
+
+
+def test_none_weights_are_ones():
+    weights = resolve_sample_weight(None, np.array([1.0, 2.0]), np.zeros(2, int), 1)
+    np.testing.assert_array_equal(weights, [1.0, 1.0])
+
+
+def test_array_weights_are_used_as_given():
+    weights = resolve_sample_weight([0.5, 2], np.array([0, 1]), np.zeros(2, int), 1)
+    assert weights.dtype == np.float64
+    np.testing.assert_array_equal(weights, [0.5, 2.0])
+
+
+def test_balanced_weights_on_a_continuous_target_are_refused():
+    y = np.array([0.5, 1.7, 2.2])
+    with pytest.raises(ValueError, match=r"sample_weight='balanced'.*None or an array"):
+        resolve_sample_weight("balanced", y, np.zeros(3, int), 1)
+
+
+def test_balanced_weights_for_regression_metrics_are_refused_on_integer_targets():
+    y = np.array([1, 2, 3])
+    with pytest.raises(ValueError, match=r"regression target"):
+        resolve_sample_weight("balanced", y, np.zeros(3, int), 1, is_regression=True)
+
+
+@pytest.mark.parametrize(
+    ("weights", "match"),
+    [
+        ([1.0, 2.0], r"sample_weight has 2 rows but y has 3"),
+        ([1.0, np.nan, 1.0], r"sample_weight has 1 NaN or infinite"),
+        ([1.0, np.inf, 1.0], r"sample_weight has 1 NaN or infinite"),
+        ([1.0, -1.0, 1.0], r"sample_weight has negative values \(min -1.0\)"),
+        ("equal", r"sample_weight='equal' is not understood"),
+    ],
+    ids=["length", "nan", "inf", "negative", "unknown-string"],
+)
+def test_bad_sample_weight_is_rejected_with_the_value(weights, match):
+    with pytest.raises(ValueError, match=match):
+        resolve_sample_weight(weights, np.array([0, 1, 0]), np.zeros(3, int), 1)
+
+
+def test_auto_weights_are_balanced_for_classifiers_and_none_for_regressors():
+    assert default_sample_weight("auto", is_classifier=True) == "balanced"
+    assert default_sample_weight("auto", is_classifier=False) is None
+    assert default_sample_weight(None, is_classifier=True) is None
