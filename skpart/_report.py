@@ -1,0 +1,264 @@
+"""PartitionReport: per-partition metric values, their summary and a chart."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: Columns of ``by_partition`` that follow the metric columns.
+INFO_COLUMNS = ("n_samples", "weight", "reliable")
+SUMMARY_COLUMNS = (
+    "worst", "best", "mean", "std", "gap", "worst_partition", "n_partitions",
+)
+
+
+class PartitionReport:
+    """Metric values per partition, pooled over all rows, and their summary.
+
+    Usually built by :func:`metrics_by_partition` or :func:`score_partitions`.
+
+    Parameters
+    ----------
+    by_partition : DataFrame
+        One row per partition, indexed by partition label (a MultiIndex for
+        several group columns); one column per metric, then ``n_samples``,
+        ``weight`` and ``reliable``.
+    overall : Series
+        Each metric computed on all rows pooled, indexed by metric name.
+    greater_is_better : mapping of str to bool
+        Direction of each metric: True for scores, False for losses/errors.
+    min_partition_size : int, default=1
+        The size under which partitions were marked unreliable (informative).
+
+    Attributes
+    ----------
+    by_partition : DataFrame
+    overall : Series
+    summary : DataFrame
+        Index: metric. Columns ``worst``, ``best``, ``mean``, ``std``
+        (ddof=0), ``gap`` (``|best - worst|``), ``worst_partition`` and
+        ``n_partitions``, over reliable partitions with a defined (non-NaN)
+        value; ``worst`` is the minimum of a score, the maximum of a loss.
+    greater_is_better : dict of str to bool
+    metrics : list of str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpart._report import PartitionReport
+    >>> report = PartitionReport.from_arrays(
+    ...     {"accuracy": np.array([0.5, 1.0])}, labels=["a", "b"],
+    ...     n_samples=np.array([2, 3]), weight=np.array([2.0, 3.0]),
+    ...     overall={"accuracy": 0.8}, greater_is_better={"accuracy": True})
+    >>> report.summary.loc["accuracy", "worst_partition"]
+    'a'
+    """
+
+    def __init__(
+        self,
+        by_partition: pd.DataFrame,
+        overall: pd.Series,
+        *,
+        greater_is_better: Mapping[str, bool],
+        min_partition_size: int = 1,
+    ) -> None:
+        self.by_partition = by_partition
+        self.overall = overall
+        self.greater_is_better = dict(greater_is_better)
+        self.min_partition_size = min_partition_size
+
+    @classmethod
+    def from_arrays(
+        cls,
+        values: Mapping[str, np.ndarray],
+        *,
+        labels: Any,
+        n_samples: np.ndarray,
+        weight: np.ndarray,
+        overall: Mapping[str, float],
+        greater_is_better: Mapping[str, bool],
+        min_partition_size: int = 1,
+    ) -> PartitionReport:
+        """Build a report from per-partition arrays (cheap: one DataFrame).
+
+        Parameters
+        ----------
+        values : mapping of str to ndarray of shape (n_partitions,)
+            Metric values per partition, in metric order.
+        labels : Index, MultiIndex or array-like of shape (n_partitions,)
+            Partition labels.
+        n_samples, weight : ndarray of shape (n_partitions,)
+            Rows and sum of weights per partition.
+        overall : mapping of str to float
+            Each metric on all rows pooled.
+        greater_is_better : mapping of str to bool
+            Direction of each metric.
+        min_partition_size : int, default=1
+            Partitions with fewer rows are not ``reliable``.
+
+        Returns
+        -------
+        PartitionReport
+        """
+        n_samples = np.asarray(n_samples, dtype=np.int64)
+        columns = {name: np.asarray(v, dtype=np.float64) for name, v in values.items()}
+        columns.update(
+            n_samples=n_samples,
+            weight=np.asarray(weight, dtype=np.float64),
+            reliable=n_samples >= min_partition_size,
+        )
+        index = labels if isinstance(labels, pd.Index) else pd.Index(labels)
+        by_partition = pd.DataFrame(columns, index=index)
+        overall = pd.Series(
+            [float(overall[name]) for name in values], index=list(values),
+            dtype=np.float64, name="overall",
+        )
+        return cls(
+            by_partition, overall, greater_is_better=greater_is_better,
+            min_partition_size=min_partition_size,
+        )
+
+    @property
+    def metrics(self) -> list[str]:
+        """Metric names, in column order."""
+        return [c for c in self.by_partition.columns if c not in INFO_COLUMNS]
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """Aggregates of each metric over reliable partitions (see class doc)."""
+        reliable = self.by_partition[self.by_partition["reliable"].astype(bool)]
+        rows = [
+            _summarize(reliable[name], self.greater_is_better[name])
+            for name in self.metrics
+        ]
+        summary = pd.DataFrame(rows, index=pd.Index(self.metrics, name="metric"))
+        return summary.astype({"worst_partition": object, "n_partitions": np.int64})
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the tidy long form: one row per (partition, metric).
+
+        Returns
+        -------
+        DataFrame
+            Columns ``partition`` (a tuple for several group columns),
+            ``metric``, ``value`` and ``n_samples``; metric-major order.
+        """
+        metrics = self.metrics
+        n_partitions = len(self.by_partition)
+        partitions = self.by_partition.index.to_flat_index()
+        take = np.tile(np.arange(n_partitions), len(metrics))
+        return pd.DataFrame(
+            {
+                "partition": partitions.take(take),
+                "metric": np.repeat(np.array(metrics, dtype=object), n_partitions),
+                "value": self.by_partition[metrics].to_numpy(np.float64).T.ravel(),
+                "n_samples": self.by_partition["n_samples"].to_numpy().take(take),
+            }
+        )
+
+    def plot(self, metric: str | None = None, ax: Any = None) -> Any:
+        """Plot one metric per partition as horizontal bars, worst first.
+
+        Unreliable partitions are drawn in grey; a dashed line marks the
+        overall value.
+
+        Parameters
+        ----------
+        metric : str, default=None
+            Metric to plot; the first metric when None.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        metric = self._check_metric(metric)
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError as exc:  # pragma: no cover - depends on the env
+            raise ImportError(
+                "PartitionReport.plot needs matplotlib: pip install skpart[plot]"
+            ) from exc
+        # Worst first: ascending for scores, descending for losses; NaN last.
+        table = self.by_partition.sort_values(
+            metric, ascending=self.greater_is_better[metric], na_position="last"
+        )
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 1.5 + 0.3 * len(table)))
+        positions = np.arange(len(table))
+        colors = np.where(table["reliable"].astype(bool), "C0", "lightgrey")
+        ax.barh(positions, table[metric].to_numpy(np.float64), color=colors)
+        ax.set_yticks(positions, [_format_label(p) for p in table.index])
+        ax.invert_yaxis()
+        overall = self.overall[metric]
+        ax.axvline(overall, color="k", linestyle="--", label=f"overall {overall:.3g}")
+        direction = "higher" if self.greater_is_better[metric] else "lower"
+        ax.set_xlabel(f"{metric} ({direction} is better)")
+        ax.legend(loc="best")
+        return ax
+
+    def _check_metric(self, metric: str | None) -> str:
+        if metric is None:
+            return self.metrics[0]
+        if metric not in self.metrics:
+            raise ValueError(
+                f"metric={metric!r} is not in this report; choose one of "
+                f"{self.metrics}."
+            )
+        return metric
+
+    def _title(self) -> str:
+        n_reliable = int(self.by_partition["reliable"].sum())
+        return (
+            f"PartitionReport: {len(self.by_partition)} partitions "
+            f"({n_reliable} with >= {self.min_partition_size} rows), "
+            f"metrics {', '.join(self.metrics)}"
+        )
+
+    def __repr__(self) -> str:
+        with pd.option_context("display.max_rows", 20, "display.width", 100):
+            return (
+                f"{self._title()}\n\nsummary:\n{self.summary}\n\n"
+                f"overall:\n{self.overall.to_string()}\n\n"
+                f"by partition:\n{self.by_partition}"
+            )
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<div><p><b>{self._title()}</b></p>"
+            f"<p>summary</p>{self.summary.to_html()}"
+            f"<p>overall</p>{self.overall.to_frame().to_html()}"
+            f"<p>by partition</p>{self.by_partition.to_html(max_rows=30)}</div>"
+        )
+
+
+def _summarize(values: pd.Series, greater_is_better: bool) -> dict:
+    """Aggregates of one metric's defined values (an empty result is NaN)."""
+    values = values.dropna()
+    if values.empty:
+        nan = float("nan")
+        return dict(
+            worst=nan, best=nan, mean=nan, std=nan, gap=nan,
+            worst_partition=None, n_partitions=0,
+        )
+    worst_label = values.idxmin() if greater_is_better else values.idxmax()
+    worst, best = (values.min(), values.max())
+    if not greater_is_better:
+        worst, best = best, worst
+    return dict(
+        worst=float(worst), best=float(best), mean=float(values.mean()),
+        std=float(values.std(ddof=0)), gap=float(abs(best - worst)),
+        worst_partition=worst_label, n_partitions=len(values),
+    )
+
+
+def _format_label(label: Any) -> str:
+    """A partition label for an axis: tuples of several columns joined."""
+    if isinstance(label, tuple):
+        return " / ".join(str(part) for part in label)
+    return str(label)
