@@ -221,7 +221,9 @@ class PartitionReport:
         )
 
     def __repr__(self) -> str:
-        with pd.option_context("display.max_rows", 20, "display.width", 100):
+        with pd.option_context(
+            "display.max_rows", 20, "display.max_columns", None, "display.width", 120
+        ):
             return (
                 f"{self._title()}\n\nsummary:\n{self.summary}\n\n"
                 f"overall:\n{self.overall.to_string()}\n\n"
