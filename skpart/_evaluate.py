@@ -149,8 +149,10 @@ def needs_proba(metrics: Any) -> bool:
 
 def _is_metric_tuple(metric: Any) -> bool:
     return (
-        isinstance(metric, tuple) and len(metric) == 3
-        and isinstance(metric[0], str) and callable(metric[1])
+        isinstance(metric, tuple)
+        and len(metric) == 3
+        and isinstance(metric[0], str)
+        and callable(metric[1])
         and isinstance(metric[2], (bool, np.bool_))
     )
 
@@ -172,7 +174,9 @@ def _to_spec(metric: Any) -> MetricSpec:
         spec = MetricSpec(metric[0], "predictions", bool(metric[2]), metric[1])
     elif callable(metric):
         name = _callable_name(metric)
-        spec = MetricSpec(name, "predictions", not name.endswith(_LOSS_SUFFIXES), metric)
+        spec = MetricSpec(
+            name, "predictions", not name.endswith(_LOSS_SUFFIXES), metric
+        )
     else:
         raise ValueError(
             f"metrics entries must be names, callables or (name, func, "
@@ -257,7 +261,10 @@ default=None
     codes, labels = encode_groups(groups, n_samples=len(targets.y_true))
     n_partitions = len(labels)
     weights = resolve_sample_weight(
-        sample_weight, targets.y_true_raw, codes, n_partitions,
+        sample_weight,
+        targets.y_true_raw,
+        codes,
+        n_partitions,
         is_regression=is_regression,
     )
     _check_min_partition_size(min_partition_size)
@@ -267,7 +274,8 @@ default=None
     )
     _warn_undefined(values, overall, labels)
     return PartitionReport.from_arrays(
-        values, labels=labels,
+        values,
+        labels=labels,
         n_samples=np.bincount(codes, minlength=n_partitions),
         weight=np.bincount(codes, weights=weights, minlength=n_partitions),
         overall=overall,
@@ -338,7 +346,10 @@ def _classification_targets(specs, y_true, y_pred, y_proba, classes) -> _Targets
     return _Targets(
         _encode(y_true, sorted_classes, "y_true"),
         _encode(y_pred, sorted_classes, "y_pred"),
-        y_proba, len(classes), y_true, y_pred,
+        y_proba,
+        len(classes),
+        y_true,
+        y_pred,
     )
 
 
@@ -420,7 +431,11 @@ def _metric_values(specs, targets, codes, n_partitions, weights, pass_weight):
     for spec in specs:
         if spec.func is not None:
             values[spec.name], overall[spec.name] = _callable_values(
-                spec.func, targets, codes, n_partitions, weights if pass_weight else None
+                spec.func,
+                targets,
+                codes,
+                n_partitions,
+                weights if pass_weight else None,
             )
     return {spec.name: values[spec.name] for spec in specs}, overall
 
@@ -431,8 +446,11 @@ def _named_values(specs, targets: _Targets, codes, n_partitions, weights):
     if not names:
         return {}, {}
     common = dict(
-        y_true=targets.y_true, y_pred=targets.y_pred, y_proba=targets.y_proba,
-        sample_weight=weights, n_classes=targets.n_classes,
+        y_true=targets.y_true,
+        y_pred=targets.y_pred,
+        y_proba=targets.y_proba,
+        sample_weight=weights,
+        n_classes=targets.n_classes,
     )
     values = compute_named_metrics(
         names, codes=codes, n_partitions=n_partitions, **common
@@ -444,7 +462,7 @@ def _named_values(specs, targets: _Targets, codes, n_partitions, weights):
 
 
 def _callable_values(func, targets: _Targets, codes, n_partitions, weights):
-    """A callable once per partition (index arrays from one sort), then pooled."""
+    """Run a callable once per partition (index arrays from one sort), then pooled."""
     y_true, y_pred = targets.y_true_raw, targets.y_pred_raw
     indices = partition_indices(codes, n_partitions)
     values = np.array(
@@ -478,7 +496,8 @@ def _warn_undefined(values: dict, overall: dict, labels: pd.Index) -> None:
     if parts:
         warnings.warn(
             "Undefined metric values (NaN, e.g. a partition with one class): "
-            + "; ".join(parts) + ". The summary skips them.",
+            + "; ".join(parts)
+            + ". The summary skips them.",
             PartitionMetricWarning,
             stacklevel=3,
         )
@@ -563,7 +582,11 @@ def score_partitions(
     specs = resolve_metrics(metrics, is_classifier=is_classifier)
     y_pred, y_proba = _predict_once(estimator, X, needs_proba(specs))
     return metrics_by_partition(
-        y, y_pred, groups, metrics=specs, y_proba=y_proba,
+        y,
+        y_pred,
+        groups,
+        metrics=specs,
+        y_proba=y_proba,
         sample_weight=default_sample_weight(sample_weight, is_classifier=is_classifier),
         classes=getattr(estimator, "classes_", None) if is_classifier else None,
         min_partition_size=min_partition_size,

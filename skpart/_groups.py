@@ -67,7 +67,9 @@ def encode_groups(groups: Any, *, n_samples: int | None = None) -> Partitions:
             f"groups has {n_rows} rows but y has {n_samples}; "
             "pass one partition label per row of y."
         )
-    factorized = [_factorize(column, name) for column, name in zip(columns, names)]
+    factorized = [
+        _factorize(column, name) for column, name in zip(columns, names, strict=True)
+    ]
     if len(factorized) == 1:
         codes, labels = factorized[0]
         return Partitions(codes, labels.rename(names[0]))
@@ -80,8 +82,10 @@ def _as_columns(groups: Any) -> tuple[list, list]:
         return [groups[c] for c in groups.columns], list(groups.columns)
     if isinstance(groups, pd.Series):
         return [groups], [groups.name]
-    if isinstance(groups, (list, tuple)) and groups and all(
-        isinstance(g, (np.ndarray, pd.Series, pd.Index, list)) for g in groups
+    if (
+        isinstance(groups, (list, tuple))
+        and groups
+        and all(isinstance(g, (np.ndarray, pd.Series, pd.Index, list)) for g in groups)
     ):
         # A list of arrays is several columns; a list of scalars is one column.
         return list(groups), [getattr(g, "name", None) for g in groups]

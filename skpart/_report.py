@@ -12,7 +12,13 @@ import pandas as pd
 #: Columns of ``by_partition`` that follow the metric columns.
 INFO_COLUMNS = ("n_samples", "weight", "reliable")
 SUMMARY_COLUMNS = (
-    "worst", "best", "mean", "std", "gap", "worst_partition", "n_partitions",
+    "worst",
+    "best",
+    "mean",
+    "std",
+    "gap",
+    "worst_partition",
+    "n_partitions",
 )
 
 
@@ -114,11 +120,15 @@ class PartitionReport:
         index = labels if isinstance(labels, pd.Index) else pd.Index(labels)
         by_partition = pd.DataFrame(columns, index=index)
         overall = pd.Series(
-            [float(overall[name]) for name in values], index=list(values),
-            dtype=np.float64, name="overall",
+            [float(overall[name]) for name in values],
+            index=list(values),
+            dtype=np.float64,
+            name="overall",
         )
         return cls(
-            by_partition, overall, greater_is_better=greater_is_better,
+            by_partition,
+            overall,
+            greater_is_better=greater_is_better,
             min_partition_size=min_partition_size,
         )
 
@@ -240,27 +250,36 @@ class PartitionReport:
 
 
 def _summarize(values: pd.Series, greater_is_better: bool) -> dict:
-    """Aggregates of one metric's defined values (an empty result is NaN)."""
+    """Aggregate one metric's defined values (an empty result is NaN)."""
     values = values.dropna()
     if values.empty:
         nan = float("nan")
         return dict(
-            worst=nan, best=nan, mean=nan, std=nan, gap=nan,
-            worst_partition=None, n_partitions=0,
+            worst=nan,
+            best=nan,
+            mean=nan,
+            std=nan,
+            gap=nan,
+            worst_partition=None,
+            n_partitions=0,
         )
     worst_label = values.idxmin() if greater_is_better else values.idxmax()
     worst, best = (values.min(), values.max())
     if not greater_is_better:
         worst, best = best, worst
     return dict(
-        worst=float(worst), best=float(best), mean=float(values.mean()),
-        std=float(values.std(ddof=0)), gap=float(abs(best - worst)),
-        worst_partition=worst_label, n_partitions=len(values),
+        worst=float(worst),
+        best=float(best),
+        mean=float(values.mean()),
+        std=float(values.std(ddof=0)),
+        gap=float(abs(best - worst)),
+        worst_partition=worst_label,
+        n_partitions=len(values),
     )
 
 
 def _format_label(label: Any) -> str:
-    """A partition label for an axis: tuples of several columns joined."""
+    """Format a partition label for an axis: tuples of several columns joined."""
     if isinstance(label, tuple):
         return " / ".join(str(part) for part in label)
     return str(label)

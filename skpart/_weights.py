@@ -110,7 +110,8 @@ def balanced_sample_weight(
     --------
     >>> import numpy as np
     >>> from skpart._weights import balanced_sample_weight
-    >>> balanced_sample_weight(np.array(["a", "b", "b", "a"]), np.array([0, 0, 0, 1]), 2)
+    >>> y, codes = np.array(["a", "b", "b", "a"]), np.array([0, 0, 0, 1])
+    >>> balanced_sample_weight(y, codes, 2)
     array([1.5 , 0.75, 0.75, 1.  ])
     """
     classes, y_index = np.unique(y_true, return_inverse=True)

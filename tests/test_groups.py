@@ -43,7 +43,9 @@ def test_integer_labels_sort_numerically():
 
 
 def test_categorical_labels_follow_category_order_without_unused_categories():
-    groups = pd.Series(pd.Categorical(["lo", "hi", "lo"], categories=["hi", "mid", "lo"]))
+    groups = pd.Series(
+        pd.Categorical(["lo", "hi", "lo"], categories=["hi", "mid", "lo"])
+    )
     _, labels = encode_groups(groups)
     assert labels.tolist() == ["hi", "lo"]
     assert not isinstance(labels, pd.CategoricalIndex)
@@ -74,7 +76,7 @@ def test_several_columns_give_observed_intersections_in_a_multiindex(make):
     assert isinstance(labels, pd.MultiIndex)
     # ("y", "m") never occurs, so it is not a partition.
     assert labels.tolist() == [("x", "f"), ("x", "m"), ("y", "f")]
-    assert [labels[c] for c in codes] == list(zip(SITE, SEX))
+    assert [labels[c] for c in codes] == list(zip(SITE, SEX, strict=True))
 
 
 def test_dataframe_columns_name_the_multiindex_levels():

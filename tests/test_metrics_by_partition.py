@@ -25,7 +25,9 @@ RNG = np.random.default_rng(42)
 N = 120
 SITES = RNG.choice(["north", "south", "east", "west"], size=N)
 Y_BIN = RNG.choice(["no", "yes"], size=N, p=[0.6, 0.4])
-PROBA_YES = np.clip(np.where(Y_BIN == "yes", 0.65, 0.35) + RNG.normal(0, 0.2, N), 0.01, 0.99)
+PROBA_YES = np.clip(
+    np.where(Y_BIN == "yes", 0.65, 0.35) + RNG.normal(0, 0.2, N), 0.01, 0.99
+)
 PROBA_BIN = np.column_stack([1 - PROBA_YES, PROBA_YES])
 Y_PRED_BIN = np.where(PROBA_YES > 0.5, "yes", "no")
 WEIGHTS = RNG.uniform(0.2, 3.0, size=N)
@@ -39,7 +41,10 @@ BINARY_SKLEARN = {
     "f1_macro": (functools.partial(skm.f1_score, average="macro"), "labels"),
     "roc_auc": (skm.roc_auc_score, "positive"),
     "log_loss": (functools.partial(skm.log_loss, labels=["no", "yes"]), "proba"),
-    "brier_score": (functools.partial(skm.brier_score_loss, pos_label="yes"), "positive"),
+    "brier_score": (
+        functools.partial(skm.brier_score_loss, pos_label="yes"),
+        "positive",
+    ),
 }
 
 
@@ -61,14 +66,20 @@ GROUP_CONTAINERS = {
 @pytest.mark.parametrize("container", GROUP_CONTAINERS.values(), ids=GROUP_CONTAINERS)
 def test_binary_metrics_equal_sklearn_on_each_partition_mask(container):
     report = metrics_by_partition(
-        Y_BIN, Y_PRED_BIN, container(SITES), metrics=list(BINARY_SKLEARN),
-        y_proba=PROBA_BIN, sample_weight=WEIGHTS,
+        Y_BIN,
+        Y_PRED_BIN,
+        container(SITES),
+        metrics=list(BINARY_SKLEARN),
+        y_proba=PROBA_BIN,
+        sample_weight=WEIGHTS,
     )
     assert report.by_partition.index.tolist() == ["east", "north", "south", "west"]
     for site in report.by_partition.index:
         for name, (func, kind) in BINARY_SKLEARN.items():
             expected = sklearn_value(func, kind, SITES == site, WEIGHTS)
-            assert report.by_partition.loc[site, name] == pytest.approx(expected, rel=1e-9)
+            assert report.by_partition.loc[site, name] == pytest.approx(
+                expected, rel=1e-9
+            )
     for name, (func, kind) in BINARY_SKLEARN.items():
         expected = sklearn_value(func, kind, np.ones(N, bool), WEIGHTS)
         assert report.overall[name] == pytest.approx(expected, rel=1e-9)
@@ -81,7 +92,9 @@ def test_balanced_weights_are_computed_within_each_partition():
     for site in report.by_partition.index:
         mask = SITES == site
         weights = compute_sample_weight("balanced", Y_BIN[mask])
-        expected = skm.accuracy_score(Y_BIN[mask], Y_PRED_BIN[mask], sample_weight=weights)
+        expected = skm.accuracy_score(
+            Y_BIN[mask], Y_PRED_BIN[mask], sample_weight=weights
+        )
         assert report.by_partition.loc[site, "accuracy"] == pytest.approx(expected)
         assert report.by_partition.loc[site, "weight"] == pytest.approx(weights.sum())
 
@@ -93,7 +106,9 @@ def test_n_samples_and_weight_are_rows_and_weight_sums():
     for site in report.by_partition.index:
         mask = SITES == site
         assert report.by_partition.loc[site, "n_samples"] == mask.sum()
-        assert report.by_partition.loc[site, "weight"] == pytest.approx(WEIGHTS[mask].sum())
+        assert report.by_partition.loc[site, "weight"] == pytest.approx(
+            WEIGHTS[mask].sum()
+        )
 
 
 def test_multiclass_metrics_equal_sklearn_on_each_partition_mask():
@@ -101,17 +116,24 @@ def test_multiclass_metrics_equal_sklearn_on_each_partition_mask():
     proba = RNG.dirichlet(np.ones(3), size=N)
     y_pred = proba.argmax(axis=1)
     report = metrics_by_partition(
-        y, y_pred, SITES, y_proba=proba,
+        y,
+        y_pred,
+        SITES,
+        y_proba=proba,
         metrics=["accuracy", "f1_macro", "f1_weighted", "log_loss", "roc_auc_ovr"],
     )
     for site in report.by_partition.index:
         m = SITES == site
         row = report.by_partition.loc[site]
-        assert row["f1_macro"] == pytest.approx(skm.f1_score(y[m], y_pred[m], average="macro"))
+        assert row["f1_macro"] == pytest.approx(
+            skm.f1_score(y[m], y_pred[m], average="macro")
+        )
         assert row["f1_weighted"] == pytest.approx(
             skm.f1_score(y[m], y_pred[m], average="weighted")
         )
-        assert row["log_loss"] == pytest.approx(skm.log_loss(y[m], proba[m], labels=[0, 1, 2]))
+        assert row["log_loss"] == pytest.approx(
+            skm.log_loss(y[m], proba[m], labels=[0, 1, 2])
+        )
         assert row["roc_auc_ovr"] == pytest.approx(
             skm.roc_auc_score(y[m], proba[m], multi_class="ovr", labels=[0, 1, 2])
         )
@@ -126,12 +148,16 @@ def test_regression_metrics_equal_sklearn_on_each_partition_mask():
         "mean_absolute_error": skm.mean_absolute_error,
         "r2": skm.r2_score,
     }
-    report = metrics_by_partition(y, y_pred, SITES, metrics=list(names), sample_weight=WEIGHTS)
+    report = metrics_by_partition(
+        y, y_pred, SITES, metrics=list(names), sample_weight=WEIGHTS
+    )
     for site in report.by_partition.index:
         m = SITES == site
         for name, func in names.items():
             expected = func(y[m], y_pred[m], sample_weight=WEIGHTS[m])
-            assert report.by_partition.loc[site, name] == pytest.approx(expected, rel=1e-9)
+            assert report.by_partition.loc[site, name] == pytest.approx(
+                expected, rel=1e-9
+            )
 
 
 SEX = RNG.choice(["f", "m"], size=N)
@@ -150,15 +176,21 @@ def test_several_group_columns_match_fairlearn_metricframe(groups):
         Y_BIN, Y_PRED_BIN, groups, metrics=["accuracy", "balanced_accuracy"]
     )
     frame = MetricFrame(
-        metrics={"accuracy": skm.accuracy_score, "balanced_accuracy": skm.balanced_accuracy_score},
-        y_true=Y_BIN, y_pred=Y_PRED_BIN,
+        metrics={
+            "accuracy": skm.accuracy_score,
+            "balanced_accuracy": skm.balanced_accuracy_score,
+        },
+        y_true=Y_BIN,
+        y_pred=Y_PRED_BIN,
         sensitive_features=pd.DataFrame({"site": SITES, "sex": SEX}),
     )
     expected = frame.by_group.sort_index()
     assert list(report.by_partition.index.names) == ["site", "sex"]
     pd.testing.assert_frame_equal(
-        report.by_partition[["accuracy", "balanced_accuracy"]], expected,
-        check_names=False, check_dtype=False,
+        report.by_partition[["accuracy", "balanced_accuracy"]],
+        expected,
+        check_names=False,
+        check_dtype=False,
     )
     assert report.overall["accuracy"] == pytest.approx(frame.overall["accuracy"])
 
@@ -168,11 +200,15 @@ def test_weighted_accuracy_matches_fairlearn_with_sample_params():
         Y_BIN, Y_PRED_BIN, SITES, metrics="accuracy", sample_weight=WEIGHTS
     )
     frame = MetricFrame(
-        metrics=skm.accuracy_score, y_true=Y_BIN, y_pred=Y_PRED_BIN,
-        sensitive_features=SITES, sample_params={"sample_weight": WEIGHTS},
+        metrics=skm.accuracy_score,
+        y_true=Y_BIN,
+        y_pred=Y_PRED_BIN,
+        sensitive_features=SITES,
+        sample_params={"sample_weight": WEIGHTS},
     )
     np.testing.assert_allclose(
-        report.by_partition["accuracy"].to_numpy(), frame.by_group.sort_index().to_numpy()
+        report.by_partition["accuracy"].to_numpy(),
+        frame.by_group.sort_index().to_numpy(),
     )
 
 
@@ -206,17 +242,26 @@ def test_callable_gets_the_partitions_weights_when_weights_are_given():
 
 def test_callable_direction_comes_from_its_name_or_an_explicit_tuple():
     specs = resolve_metrics(
-        [skm.zero_one_loss, skm.max_error, skm.accuracy_score, ("cost", np.mean, False)],
+        [
+            skm.zero_one_loss,
+            skm.max_error,
+            skm.accuracy_score,
+            ("cost", np.mean, False),
+        ],
         is_classifier=True,
     )
     assert [(s.name, s.greater_is_better) for s in specs] == [
-        ("zero_one_loss", False), ("max_error", False),
-        ("accuracy_score", True), ("cost", False),
+        ("zero_one_loss", False),
+        ("max_error", False),
+        ("accuracy_score", True),
+        ("cost", False),
     ]
 
 
 def test_partial_callable_is_named_by_the_wrapped_function():
-    specs = resolve_metrics(functools.partial(skm.fbeta_score, beta=2), is_classifier=True)
+    specs = resolve_metrics(
+        functools.partial(skm.fbeta_score, beta=2), is_classifier=True
+    )
     assert specs[0].name == "fbeta_score"
 
 
@@ -246,7 +291,10 @@ def test_undefined_partition_is_nan_with_one_warning_naming_metric_and_partition
     groups = ["mixed"] * 4 + ["only-ones"] * 2
     with pytest.warns(PartitionMetricWarning) as record:
         report = metrics_by_partition(
-            y, (proba > 0.5).astype(int), groups, metrics=["roc_auc", "accuracy"],
+            y,
+            (proba > 0.5).astype(int),
+            groups,
+            metrics=["roc_auc", "accuracy"],
             y_proba=proba,
         )
     assert len(record) == 1
@@ -270,7 +318,9 @@ def test_callable_raising_value_error_gives_nan_with_the_warning():
             raise ValueError("needs two classes")
         return 1.0
 
-    with pytest.warns(PartitionMetricWarning, match=r"'two_class_score' on 1 partition"):
+    with pytest.warns(
+        PartitionMetricWarning, match=r"'two_class_score' on 1 partition"
+    ):
         report = metrics_by_partition(
             [0, 1, 1, 1], [0, 1, 1, 1], ["a", "a", "b", "b"], metrics=two_class_score
         )
@@ -283,7 +333,9 @@ def test_callable_returning_nan_is_reported_as_undefined():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UndefinedMetricWarning)
             report = metrics_by_partition(
-                [0, 1, 1, 1], [0.2, 0.7, 0.6, 0.9], ["a", "a", "b", "b"],
+                [0, 1, 1, 1],
+                [0.2, 0.7, 0.6, 0.9],
+                ["a", "a", "b", "b"],
                 metrics=[("roc_auc_score", skm.roc_auc_score, True)],
             )
     assert np.isnan(report.by_partition.loc["b", "roc_auc_score"])
@@ -299,8 +351,12 @@ def test_explicit_classes_define_the_probability_columns_order():
     classes = np.array(["yes", "no"])  # an estimator's (unsorted) class order
     swapped = PROBA_BIN[:, ::-1]
     report = metrics_by_partition(
-        Y_BIN, Y_PRED_BIN, SITES, metrics=["roc_auc", "log_loss"],
-        y_proba=swapped, classes=classes,
+        Y_BIN,
+        Y_PRED_BIN,
+        SITES,
+        metrics=["roc_auc", "log_loss"],
+        y_proba=swapped,
+        classes=classes,
     )
     expected = metrics_by_partition(
         Y_BIN, Y_PRED_BIN, SITES, metrics=["roc_auc", "log_loss"], y_proba=PROBA_BIN
@@ -309,17 +365,25 @@ def test_explicit_classes_define_the_probability_columns_order():
 
 
 def test_one_dimensional_binary_proba_is_the_larger_class_probability():
-    report = metrics_by_partition(Y_BIN, Y_PRED_BIN, SITES, metrics="roc_auc", y_proba=PROBA_YES)
-    assert report.overall["roc_auc"] == pytest.approx(skm.roc_auc_score(Y_BIN, PROBA_YES))
+    report = metrics_by_partition(
+        Y_BIN, Y_PRED_BIN, SITES, metrics="roc_auc", y_proba=PROBA_YES
+    )
+    assert report.overall["roc_auc"] == pytest.approx(
+        skm.roc_auc_score(Y_BIN, PROBA_YES)
+    )
 
 
 def test_explicit_classes_count_classes_absent_from_the_data():
     y = np.array([0, 1, 0, 1])
-    proba = np.array([[0.7, 0.2, 0.1], [0.2, 0.7, 0.1], [0.5, 0.3, 0.2], [0.1, 0.8, 0.1]])
+    proba = np.array(
+        [[0.7, 0.2, 0.1], [0.2, 0.7, 0.1], [0.5, 0.3, 0.2], [0.1, 0.8, 0.1]]
+    )
     report = metrics_by_partition(
         y, y, [1, 1, 2, 2], metrics="log_loss", y_proba=proba, classes=[0, 1, 2]
     )
-    assert report.overall["log_loss"] == pytest.approx(skm.log_loss(y, proba, labels=[0, 1, 2]))
+    assert report.overall["log_loss"] == pytest.approx(
+        skm.log_loss(y, proba, labels=[0, 1, 2])
+    )
 
 
 def test_resolve_metrics_defaults_mirror_sklearn_score():
@@ -338,27 +402,45 @@ def test_needs_proba_is_true_only_for_probability_metrics():
 
 BAD_INPUTS = {
     "unknown-metric": (
-        dict(metrics="acc"), r"Unknown metric 'acc'; valid names are .*accuracy.*r2"),
+        dict(metrics="acc"),
+        r"Unknown metric 'acc'; valid names are .*accuracy.*r2",
+    ),
     "proba-missing": (
-        dict(metrics="roc_auc"), r"metrics \['roc_auc'\] need probabilities: pass y_proba"),
+        dict(metrics="roc_auc"),
+        r"metrics \['roc_auc'\] need probabilities: pass y_proba",
+    ),
     "proba-columns": (
         dict(metrics="log_loss", y_proba=np.ones((N, 3)) / 3),
-        r"y_proba has shape \(120, 3\) but there are 2 classes"),
+        r"y_proba has shape \(120, 3\) but there are 2 classes",
+    ),
     "proba-nan": (
-        dict(metrics="log_loss", y_proba=np.full((N, 2), np.nan)), r"y_proba.*NaN"),
+        dict(metrics="log_loss", y_proba=np.full((N, 2), np.nan)),
+        r"y_proba.*NaN",
+    ),
     "label-not-in-classes": (
         dict(metrics="accuracy", classes=["no", "maybe"]),
-        r"y_true has labels \['yes'\] that are not in classes"),
+        r"y_true has labels \['yes'\] that are not in classes",
+    ),
     "duplicate-classes": (
-        dict(metrics="accuracy", classes=["no", "no", "yes"]), r"classes has duplicate"),
+        dict(metrics="accuracy", classes=["no", "no", "yes"]),
+        r"classes has duplicate",
+    ),
     "mixed-tasks": (
-        dict(metrics=["accuracy", "r2"]), r"mixes classification metrics \['accuracy'\]"),
+        dict(metrics=["accuracy", "r2"]),
+        r"mixes classification metrics \['accuracy'\]",
+    ),
     "duplicate-names": (
-        dict(metrics=["accuracy", "accuracy"]), r"duplicate names \['accuracy'\]"),
+        dict(metrics=["accuracy", "accuracy"]),
+        r"duplicate names \['accuracy'\]",
+    ),
     "reserved-name": (
-        dict(metrics=[("weight", np.mean, True)]), r"'weight' is reserved"),
+        dict(metrics=[("weight", np.mean, True)]),
+        r"'weight' is reserved",
+    ),
     "min-size": (
-        dict(metrics="accuracy", min_partition_size=0), r"min_partition_size must be.*got 0"),
+        dict(metrics="accuracy", min_partition_size=0),
+        r"min_partition_size must be.*got 0",
+    ),
     "empty": (dict(metrics=[]), r"metrics is empty"),
 }
 
@@ -369,11 +451,17 @@ def test_bad_arguments_are_rejected_with_a_message_naming_them(kwargs, match):
         metrics_by_partition(Y_BIN, Y_PRED_BIN, SITES, **kwargs)
 
 
-@pytest.mark.parametrize("name", ["precision", "recall", "f1", "roc_auc", "brier_score"])
+@pytest.mark.parametrize(
+    "name", ["precision", "recall", "f1", "roc_auc", "brier_score"]
+)
 def test_binary_only_metrics_on_three_classes_point_to_a_multiclass_variant(name):
     y = np.array([0, 1, 2, 0])
-    with pytest.raises(ValueError, match=rf"'{name}' is binary-only but there are 3 classes.*use '"):
-        metrics_by_partition(y, y, [0, 0, 1, 1], metrics=name, y_proba=np.ones((4, 3)) / 3)
+    with pytest.raises(
+        ValueError, match=rf"'{name}' is binary-only but there are 3 classes.*use '"
+    ):
+        metrics_by_partition(
+            y, y, [0, 0, 1, 1], metrics=name, y_proba=np.ones((4, 3)) / 3
+        )
 
 
 def test_groups_of_the_wrong_length_name_groups_and_both_lengths():
@@ -382,7 +470,9 @@ def test_groups_of_the_wrong_length_name_groups_and_both_lengths():
 
 
 def test_predictions_of_the_wrong_length_are_rejected():
-    with pytest.raises(ValueError, match=r"inconsistent numbers of samples: \[120, 119\]"):
+    with pytest.raises(
+        ValueError, match=r"inconsistent numbers of samples: \[120, 119\]"
+    ):
         metrics_by_partition(Y_BIN, Y_PRED_BIN[1:], SITES, metrics="accuracy")
 
 
@@ -401,7 +491,9 @@ def test_missing_class_labels_are_rejected():
 
 
 def test_balanced_weights_for_regression_metrics_name_sample_weight():
-    with pytest.raises(ValueError, match=r"sample_weight='balanced' needs class labels"):
+    with pytest.raises(
+        ValueError, match=r"sample_weight='balanced' needs class labels"
+    ):
         metrics_by_partition(
             np.ones(N), np.ones(N), SITES, metrics="r2", sample_weight="balanced"
         )
@@ -409,6 +501,8 @@ def test_balanced_weights_for_regression_metrics_name_sample_weight():
 
 def test_metrics_none_picks_accuracy_or_r2_from_the_target():
     labels = metrics_by_partition(Y_BIN, Y_PRED_BIN, SITES, metrics=None)
-    values = metrics_by_partition(np.linspace(0, 1, N), np.linspace(0, 1, N), SITES, metrics=None)
+    values = metrics_by_partition(
+        np.linspace(0, 1, N), np.linspace(0, 1, N), SITES, metrics=None
+    )
     assert labels.metrics == ["accuracy"]
     assert values.metrics == ["r2"]

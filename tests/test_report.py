@@ -32,7 +32,13 @@ def make_report(min_partition_size=1, labels=None):
 def test_by_partition_has_metrics_then_n_samples_weight_reliable():
     report = make_report(min_partition_size=5)
     frame = report.by_partition
-    assert list(frame.columns) == ["accuracy", "log_loss", "n_samples", "weight", "reliable"]
+    assert list(frame.columns) == [
+        "accuracy",
+        "log_loss",
+        "n_samples",
+        "weight",
+        "reliable",
+    ]
     assert frame.index.tolist() == ["a", "b", "c", "d"]
     assert frame.index.name == "site"
     assert frame["reliable"].tolist() == [True, True, True, False]
@@ -82,7 +88,13 @@ def test_summary_of_a_metric_without_any_defined_value_is_nan_with_zero_partitio
 def test_summary_has_the_documented_columns_and_index():
     summary = make_report().summary
     assert list(summary.columns) == [
-        "worst", "best", "mean", "std", "gap", "worst_partition", "n_partitions",
+        "worst",
+        "best",
+        "mean",
+        "std",
+        "gap",
+        "worst_partition",
+        "n_partitions",
     ]
     assert summary.index.name == "metric"
     assert summary["n_partitions"].dtype == np.int64

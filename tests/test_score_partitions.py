@@ -51,7 +51,11 @@ def test_classifier_defaults_to_balanced_accuracy_per_partition(classifier):
 
 def test_unweighted_scores_equal_sklearn_on_each_partition(classifier):
     report = score_partitions(
-        classifier, X_CLF, LABELS, GROUPS, metrics=["f1", "roc_auc", "log_loss"],
+        classifier,
+        X_CLF,
+        LABELS,
+        GROUPS,
+        metrics=["f1", "roc_auc", "log_loss"],
         sample_weight=None,
     )
     proba = classifier.predict_proba(X_CLF)
@@ -59,14 +63,20 @@ def test_unweighted_scores_equal_sklearn_on_each_partition(classifier):
     for group in ["h1", "h2", "h3"]:
         m = GROUPS == group
         row = report.by_partition.loc[group]
-        assert row["f1"] == pytest.approx(skm.f1_score(LABELS[m], y_pred[m], pos_label="pos"))
-        assert row["roc_auc"] == pytest.approx(skm.roc_auc_score(LABELS[m], proba[m, 1]))
+        assert row["f1"] == pytest.approx(
+            skm.f1_score(LABELS[m], y_pred[m], pos_label="pos")
+        )
+        assert row["roc_auc"] == pytest.approx(
+            skm.roc_auc_score(LABELS[m], proba[m, 1])
+        )
         assert row["log_loss"] == pytest.approx(skm.log_loss(LABELS[m], proba[m]))
 
 
 def test_probability_metrics_predict_once_with_predict_proba():
     model = CountingLogisticRegression().fit(X_CLF, LABELS)
-    score_partitions(model, X_CLF, LABELS, GROUPS, metrics=["accuracy", "roc_auc", "f1"])
+    score_partitions(
+        model, X_CLF, LABELS, GROUPS, metrics=["accuracy", "roc_auc", "f1"]
+    )
     assert model.n_predict_proba_ == 1
     assert not hasattr(model, "n_predict_")
 
@@ -81,14 +91,20 @@ def test_label_metrics_predict_once_with_predict():
 def test_pipeline_is_scored_like_its_final_classifier():
     pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_CLF, LABELS)
     groups = pd.DataFrame({"site": GROUPS, "big": X_CLF[:, 0] > 0})
-    report = score_partitions(pipe, X_CLF, LABELS, groups, metrics=["accuracy", "log_loss"])
+    report = score_partitions(
+        pipe, X_CLF, LABELS, groups, metrics=["accuracy", "log_loss"]
+    )
     assert list(report.by_partition.index.names) == ["site", "big"]
     proba = pipe.predict_proba(X_CLF)
     overall_weights = np.asarray(report.by_partition["weight"]).sum()
-    assert overall_weights == pytest.approx(150.0)  # balanced weights sum to n per partition
+    assert overall_weights == pytest.approx(
+        150.0
+    )  # balanced weights sum to n per partition
     m = (GROUPS == "h1") & (X_CLF[:, 0] > 0)
     weights = compute_sample_weight("balanced", LABELS[m])
-    expected = skm.log_loss(LABELS[m], proba[m], sample_weight=weights, labels=pipe.classes_)
+    expected = skm.log_loss(
+        LABELS[m], proba[m], sample_weight=weights, labels=pipe.classes_
+    )
     assert report.by_partition.loc[("h1", True), "log_loss"] == pytest.approx(expected)
 
 
@@ -101,14 +117,18 @@ def test_regressor_defaults_to_unweighted_r2():
     assert report.metrics == ["r2"]
     for group in ["a", "b", "c"]:
         m = groups == group
-        assert report.by_partition.loc[group, "r2"] == pytest.approx(skm.r2_score(y[m], y_pred[m]))
+        assert report.by_partition.loc[group, "r2"] == pytest.approx(
+            skm.r2_score(y[m], y_pred[m])
+        )
     assert report.overall["r2"] == pytest.approx(model.score(X, y))
 
 
 def test_regressor_with_balanced_weights_is_refused():
     X, y = make_regression(n_samples=30, n_features=2, random_state=0)
     model = Ridge().fit(X, y)
-    with pytest.raises(ValueError, match=r"sample_weight='balanced' needs class labels"):
+    with pytest.raises(
+        ValueError, match=r"sample_weight='balanced' needs class labels"
+    ):
         score_partitions(model, X, y, np.zeros(30), sample_weight="balanced")
 
 
