@@ -250,6 +250,7 @@ default=None
     >>> report.by_partition["accuracy"].tolist()
     [1.0, 0.5]
     """
+    _check_min_partition_size(min_partition_size)
     # The target type is only needed (and only safe to compute) for the default.
     is_classifier = metrics is not None or not _is_continuous(y_true)
     specs = resolve_metrics(metrics, is_classifier=is_classifier)
@@ -267,7 +268,6 @@ default=None
         n_partitions,
         is_regression=is_regression,
     )
-    _check_min_partition_size(min_partition_size)
     # Callables get sample_weight only when the user gave weights.
     values, overall = _metric_values(
         specs, targets, codes, n_partitions, weights, sample_weight is not None
@@ -428,15 +428,13 @@ def _encode(y: np.ndarray, sorted_classes: np.ndarray, name: str) -> np.ndarray:
 def _metric_values(specs, targets, codes, n_partitions, weights, pass_weight):
     """Per-partition arrays and pooled values of every metric, in metric order."""
     values, overall = _named_values(specs, targets, codes, n_partitions, weights)
-    for spec in specs:
-        if spec.func is not None:
-            values[spec.name], overall[spec.name] = _callable_values(
-                spec.func,
-                targets,
-                codes,
-                n_partitions,
-                weights if pass_weight else None,
-            )
+    callables = [spec for spec in specs if spec.func is not None]
+    # One stable sort gives every callable the same per-partition index arrays.
+    indices = partition_indices(codes, n_partitions) if callables else []
+    for spec in callables:
+        values[spec.name], overall[spec.name] = _callable_values(
+            spec.func, targets, indices, weights if pass_weight else None
+        )
     return {spec.name: values[spec.name] for spec in specs}, overall
 
 
@@ -461,10 +459,9 @@ def _named_values(specs, targets: _Targets, codes, n_partitions, weights):
     return dict(values), {name: float(pooled[name][0]) for name in names}
 
 
-def _callable_values(func, targets: _Targets, codes, n_partitions, weights):
-    """Run a callable once per partition (index arrays from one sort), then pooled."""
+def _callable_values(func, targets: _Targets, indices, weights):
+    """Run a callable on each partition's rows, then on all rows pooled."""
     y_true, y_pred = targets.y_true_raw, targets.y_pred_raw
-    indices = partition_indices(codes, n_partitions)
     values = np.array(
         [_call(func, y_true, y_pred, weights, index) for index in indices],
         dtype=np.float64,

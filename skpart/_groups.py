@@ -120,9 +120,15 @@ def _factorize(column: Any, name: Any) -> tuple[np.ndarray, pd.Index]:
 
 def _intersect(factorized: list, names: list) -> Partitions:
     """Combine per-column codes into codes of the observed label combinations."""
-    column_codes = np.stack([codes for codes, _ in factorized])
-    # Lexicographic order of the per-column codes is the sorted label order.
-    combined, codes = np.unique(column_codes, axis=1, return_inverse=True)
+    column_codes = [codes for codes, _ in factorized]
+    sizes = tuple(len(labels) for _, labels in factorized)
+    if np.prod(sizes, dtype=np.float64) < 2**62:
+        # One int64 key per row; its order is the lexicographic label order.
+        key = np.ravel_multi_index(column_codes, sizes)
+        codes, observed = pd.factorize(key, sort=True)
+        combined = np.unravel_index(observed, sizes)
+    else:  # too many combinations for one int64 key
+        combined, codes = np.unique(np.stack(column_codes), axis=1, return_inverse=True)
     arrays = [labels[combined[j]] for j, (_, labels) in enumerate(factorized)]
     labels = pd.MultiIndex.from_arrays(arrays, names=names)
     return Partitions(codes.reshape(-1).astype(np.int64), labels)

@@ -195,3 +195,15 @@ def test_auto_weights_are_balanced_for_classifiers_and_none_for_regressors():
     assert default_sample_weight("auto", is_classifier=True) == "balanced"
     assert default_sample_weight("auto", is_classifier=False) is None
     assert default_sample_weight(None, is_classifier=True) is None
+
+
+def test_intersections_beyond_one_int64_key_still_sort_lexicographically():
+    # 4 columns of 2**16 labels: more combinations than an int64 key holds.
+    rng = np.random.default_rng(1)
+    columns = [rng.permutation(2**16) for _ in range(4)]
+    codes, labels = encode_groups(columns)
+    assert labels.is_monotonic_increasing
+    rows = [0, 17, 65535]
+    assert [labels[codes[r]] for r in rows] == [
+        tuple(c[r] for c in columns) for r in rows
+    ]
