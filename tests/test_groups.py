@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.utils.class_weight import compute_sample_weight
 
 from skpart._groups import encode_groups, partition_indices
@@ -207,3 +209,23 @@ def test_intersections_beyond_one_int64_key_still_sort_lexicographically():
     assert [labels[codes[r]] for r in rows] == [
         tuple(c[r] for c in columns) for r in rows
     ]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abc"), st.integers(0, 3), st.integers(0, 2)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_codes_map_back_to_each_rows_labels_for_any_groups(rows):
+    sites, levels, y = (np.array(column) for column in zip(*rows, strict=True))
+    codes, labels = encode_groups([sites, levels])
+    assert labels.is_unique and labels.is_monotonic_increasing
+    assert [labels[c] for c in codes] == list(zip(sites, levels, strict=True))
+    weights = balanced_sample_weight(y, codes, len(labels))
+    for p in range(len(labels)):
+        mask = codes == p
+        expected = compute_sample_weight("balanced", y[mask])
+        np.testing.assert_array_equal(weights[mask], expected)
