@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import pickle
 import warnings
 from pathlib import Path
 
@@ -30,7 +31,8 @@ def _constant_r2(y_true, y_pred, sample_weight):
     # target whose mean is exact (0): its own mean of a constant can miss the
     # constant by one ulp and then divides by the rounding residue.
     return skm.r2_score(
-        np.zeros(len(y_true)), (y_pred != y_true).astype(float),
+        np.zeros(len(y_true)),
+        (y_pred != y_true).astype(float),
         sample_weight=sample_weight,
     )
 
@@ -51,7 +53,10 @@ def _roc_auc_ovr(y_true, y_proba, sample_weight):
     if y_proba.shape[1] == 2:  # sklearn rejects 2 columns; documented fallback
         return _roc_auc(y_true, y_proba, sample_weight)
     return skm.roc_auc_score(
-        y_true, y_proba, multi_class="ovr", average="macro",
+        y_true,
+        y_proba,
+        multi_class="ovr",
+        average="macro",
         sample_weight=sample_weight,
     )
 
@@ -110,10 +115,14 @@ def expected_by_partition(name, case):
     values = []
     for partition in range(case["n_partitions"]):
         mask = case["codes"] == partition
-        values.append(_call_sklearn(
-            function, case["y_true"][mask], second[mask],
-            sample_weight=case["sample_weight"][mask],
-        ))
+        values.append(
+            _call_sklearn(
+                function,
+                case["y_true"][mask],
+                second[mask],
+                sample_weight=case["sample_weight"][mask],
+            )
+        )
     return np.array(values)
 
 
@@ -122,7 +131,11 @@ def assert_matches_sklearn(names, case):
     for name in names:
         expected = expected_by_partition(name, case)
         np.testing.assert_allclose(
-            results[name], expected, rtol=RTOL, atol=0, equal_nan=True,
+            results[name],
+            expected,
+            rtol=RTOL,
+            atol=0,
+            equal_nan=True,
             err_msg=name,
         )
 
@@ -134,9 +147,13 @@ def assert_matches_sklearn(names, case):
 def partition_codes(draw, n_rows):
     """Codes where every partition has a row; small sizes give 1-row ones."""
     n_partitions = draw(st.integers(1, min(n_rows, 5)))
-    rest = draw(st.lists(st.integers(0, n_partitions - 1),
-                         min_size=n_rows - n_partitions,
-                         max_size=n_rows - n_partitions))
+    rest = draw(
+        st.lists(
+            st.integers(0, n_partitions - 1),
+            min_size=n_rows - n_partitions,
+            max_size=n_rows - n_partitions,
+        )
+    )
     order = draw(st.permutations(range(n_rows)))
     codes = np.array(list(range(n_partitions)) + rest, dtype=np.int64)
     return codes[np.array(order, dtype=np.intp)], n_partitions
@@ -144,9 +161,9 @@ def partition_codes(draw, n_rows):
 
 def sample_weights(n_rows):
     unit = st.just(np.ones(n_rows))
-    random = st.lists(
-        st.floats(0.01, 10.0), min_size=n_rows, max_size=n_rows
-    ).map(np.array)
+    random = st.lists(st.floats(0.01, 10.0), min_size=n_rows, max_size=n_rows).map(
+        np.array
+    )
     # Zero weights, including partitions whose weights all vanish.
     sparse = st.lists(
         st.sampled_from([0.0, 0.5, 1.0, 3.0]), min_size=n_rows, max_size=n_rows
@@ -171,13 +188,17 @@ def class_probabilities(n_rows, n_classes):
 def classification_cases(draw, n_classes):
     n_rows = draw(st.integers(1, 30))
     codes, n_partitions = draw(partition_codes(n_rows))
-    labels = st.lists(st.integers(0, n_classes - 1), min_size=n_rows,
-                      max_size=n_rows).map(lambda v: np.array(v, dtype=np.int64))
+    labels = st.lists(
+        st.integers(0, n_classes - 1), min_size=n_rows, max_size=n_rows
+    ).map(lambda v: np.array(v, dtype=np.int64))
     return dict(
-        codes=codes, n_partitions=n_partitions,
-        y_true=draw(labels), y_pred=draw(labels),
+        codes=codes,
+        n_partitions=n_partitions,
+        y_true=draw(labels),
+        y_pred=draw(labels),
         y_proba=draw(class_probabilities(n_rows, n_classes)),
-        sample_weight=draw(sample_weights(n_rows)), n_classes=n_classes,
+        sample_weight=draw(sample_weights(n_rows)),
+        n_classes=n_classes,
     )
 
 
@@ -189,9 +210,13 @@ def regression_cases(draw):
     value = st.one_of(st.sampled_from([0.1, 1.0, -2.5]), st.floats(-100, 100))
     values = st.lists(value, min_size=n_rows, max_size=n_rows).map(np.array)
     return dict(
-        codes=codes, n_partitions=n_partitions,
-        y_true=draw(values), y_pred=draw(values), y_proba=None,
-        sample_weight=draw(sample_weights(n_rows)), n_classes=None,
+        codes=codes,
+        n_partitions=n_partitions,
+        y_true=draw(values),
+        y_pred=draw(values),
+        y_proba=None,
+        sample_weight=draw(sample_weights(n_rows)),
+        n_classes=None,
     )
 
 
@@ -226,24 +251,30 @@ def _case(y_true, y_pred=None, y_proba=None, codes=None, weight=None, n_classes=
     y_true = np.asarray(y_true)
     codes = np.zeros(len(y_true), np.int64) if codes is None else np.asarray(codes)
     return dict(
-        codes=codes, n_partitions=int(codes.max()) + 1, y_true=y_true,
+        codes=codes,
+        n_partitions=int(codes.max()) + 1,
+        y_true=y_true,
         y_pred=None if y_pred is None else np.asarray(y_pred),
         y_proba=None if y_proba is None else np.asarray(y_proba, dtype=float),
-        sample_weight=np.ones(len(y_true)) if weight is None else np.asarray(
-            weight, dtype=float),
+        sample_weight=np.ones(len(y_true))
+        if weight is None
+        else np.asarray(weight, dtype=float),
         n_classes=n_classes,
     )
 
 
 def test_roc_auc_is_nan_where_a_partition_holds_one_class():
-    case = _case([0, 1, 1, 1], y_proba=[[.8, .2], [.3, .7], [.6, .4], [.1, .9]],
-                 codes=[0, 0, 1, 1])
+    case = _case(
+        [0, 1, 1, 1],
+        y_proba=[[0.8, 0.2], [0.3, 0.7], [0.6, 0.4], [0.1, 0.9]],
+        codes=[0, 0, 1, 1],
+    )
     auc = compute_named_metric("roc_auc", **case)
     assert auc[0] == 1.0 and np.isnan(auc[1])
 
 
 def test_roc_auc_gives_half_credit_to_tied_scores():
-    case = _case([0, 1, 0, 1], y_proba=[[.5, .5]] * 4, weight=[1, 2, 3, 4])
+    case = _case([0, 1, 0, 1], y_proba=[[0.5, 0.5]] * 4, weight=[1, 2, 3, 4])
     assert compute_named_metric("roc_auc", **case)[0] == 0.5
     assert_matches_sklearn(["roc_auc"], case)
 
@@ -256,7 +287,7 @@ def test_roc_auc_ovr_is_nan_where_a_partition_lacks_a_class():
 
 
 def test_roc_auc_ovr_is_nan_where_probabilities_do_not_sum_to_one():
-    proba = [[.5, .2, .2], [.2, .6, .2], [.2, .2, .6], [.6, .2, .2]]
+    proba = [[0.5, 0.2, 0.2], [0.2, 0.6, 0.2], [0.2, 0.2, 0.6], [0.6, 0.2, 0.2]]
     case = _case([0, 1, 2, 0], y_proba=proba, n_classes=3)
     assert np.isnan(compute_named_metric("roc_auc_ovr", **case)[0])
     assert_matches_sklearn(["roc_auc_ovr"], case)
@@ -269,20 +300,24 @@ def test_roc_auc_stays_exact_for_a_small_partition_after_a_large_one():
     y_true = np.r_[rng.integers(0, 2, n_large), [0, 1, 0, 1]]
     score = np.r_[rng.random(n_large), [0.1, 0.4, 0.35, 0.8]]
     weight = np.r_[rng.random(n_large) * 1e3, [1e-3, 2e-3, 3e-3, 1e-3]]
-    case = _case(y_true, y_proba=np.c_[1 - score, score], codes=codes,
-                 weight=weight)
+    case = _case(y_true, y_proba=np.c_[1 - score, score], codes=codes, weight=weight)
     expected = skm.roc_auc_score(y_true[-4:], score[-4:], sample_weight=weight[-4:])
     got = compute_named_metric("roc_auc", **case)[1]
     np.testing.assert_allclose(got, expected, rtol=RTOL)
 
 
 def test_every_metric_is_nan_where_partition_weights_sum_to_zero():
-    case = _case([0, 1, 0, 1], y_pred=[0, 1, 1, 1], codes=[0, 0, 1, 1],
-                 y_proba=[[.8, .2], [.3, .7], [.6, .4], [.1, .9]],
-                 weight=[1.0, 1.0, 0.0, 0.0])
+    case = _case(
+        [0, 1, 0, 1],
+        y_pred=[0, 1, 1, 1],
+        codes=[0, 0, 1, 1],
+        y_proba=[[0.8, 0.2], [0.3, 0.7], [0.6, 0.4], [0.1, 0.9]],
+        weight=[1.0, 1.0, 0.0, 0.0],
+    )
     results = compute_named_metrics(LABEL_METRICS + PROBA_METRICS, **case)
-    assert all(np.isnan(values[1]) and not np.isnan(values[0])
-               for values in results.values())
+    assert all(
+        np.isnan(values[1]) and not np.isnan(values[0]) for values in results.values()
+    )
 
 
 def test_macro_averages_run_over_labels_present_in_the_partition():
@@ -293,8 +328,7 @@ def test_macro_averages_run_over_labels_present_in_the_partition():
 
 
 def test_macro_averages_count_labels_seen_only_in_zero_weight_rows():
-    case = _case([0, 0, 1, 2], y_pred=[0, 1, 1, 2], weight=[1, 1, 1, 0],
-                 n_classes=3)
+    case = _case([0, 0, 1, 2], y_pred=[0, 1, 1, 2], weight=[1, 1, 1, 0], n_classes=3)
     assert_matches_sklearn(["precision_macro", "recall_macro", "f1_macro"], case)
 
 
@@ -316,15 +350,18 @@ def test_log_loss_clips_certain_wrong_probabilities_like_sklearn():
 
 
 def test_r2_is_nan_for_a_single_row_and_finite_for_a_constant_target():
-    case = _case([0.1, 0.1, 0.1, 5.0], y_pred=[0.1, 0.2, 0.1, 4.0],
-                 codes=[0, 0, 0, 1], n_classes=None)
+    case = _case(
+        [0.1, 0.1, 0.1, 5.0],
+        y_pred=[0.1, 0.2, 0.1, 4.0],
+        codes=[0, 0, 0, 1],
+        n_classes=None,
+    )
     r2 = compute_named_metric("r2", **case)
     assert r2[0] == 0.0 and np.isnan(r2[1])
 
 
 def test_r2_is_one_for_a_perfectly_predicted_constant_target():
-    case = _case([0.1] * 3, y_pred=[0.1] * 3, weight=[0.3, 0.7, 0.1],
-                 n_classes=None)
+    case = _case([0.1] * 3, y_pred=[0.1] * 3, weight=[0.3, 0.7, 0.1], n_classes=None)
     assert compute_named_metric("r2", **case)[0] == 1.0
 
 
@@ -333,22 +370,43 @@ def test_r2_is_one_for_a_perfectly_predicted_constant_target():
 
 def test_metrics_table_holds_every_named_metric_of_the_design():
     assert set(METRICS) == {
-        "accuracy", "balanced_accuracy", "precision", "recall", "f1",
-        "precision_macro", "recall_macro", "f1_macro", "f1_micro", "f1_weighted",
-        "roc_auc", "roc_auc_ovr", "log_loss", "brier_score",
-        "mean_squared_error", "root_mean_squared_error", "mean_absolute_error",
+        "accuracy",
+        "balanced_accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "precision_macro",
+        "recall_macro",
+        "f1_macro",
+        "f1_micro",
+        "f1_weighted",
+        "roc_auc",
+        "roc_auc_ovr",
+        "log_loss",
+        "brier_score",
+        "mean_squared_error",
+        "root_mean_squared_error",
+        "mean_absolute_error",
         "r2",
     }
     losses = {name for name, m in METRICS.items() if not m.greater_is_better}
-    assert losses == {"log_loss", "brier_score", "mean_squared_error",
-                      "root_mean_squared_error", "mean_absolute_error"}
+    assert losses == {
+        "log_loss",
+        "brier_score",
+        "mean_squared_error",
+        "root_mean_squared_error",
+        "mean_absolute_error",
+    }
 
 
 def test_each_result_is_a_float64_array_per_partition():
-    case = _case([0, 1, 1], y_pred=[0, 1, 0], codes=[0, 1, 1],
-                 y_proba=[[.8, .2], [.3, .7], [.6, .4]])
-    for values in compute_named_metrics(LABEL_METRICS + PROBA_METRICS,
-                                        **case).values():
+    case = _case(
+        [0, 1, 1],
+        y_pred=[0, 1, 0],
+        codes=[0, 1, 1],
+        y_proba=[[0.8, 0.2], [0.3, 0.7], [0.6, 0.4]],
+    )
+    for values in compute_named_metrics(LABEL_METRICS + PROBA_METRICS, **case).values():
         assert values.dtype == np.float64 and values.shape == (2,)
 
 
@@ -361,11 +419,32 @@ def test_kernels_import_numpy_and_sklearn_only():
     tree = ast.parse(Path(_metrics.__file__).read_text())
     imported = {
         alias.name.split(".")[0]
-        for node in ast.walk(tree) if isinstance(node, ast.Import)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
         for alias in node.names
     } | {
         node.module.split(".")[0]
-        for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
     }
-    assert imported <= {"__future__", "collections", "dataclasses", "functools",
-                        "numpy", "sklearn", "typing"}
+    assert imported <= {
+        "__future__",
+        "collections",
+        "dataclasses",
+        "functools",
+        "numpy",
+        "sklearn",
+        "typing",
+    }
+
+
+def test_metrics_survive_pickling_for_parallel_scoring():
+    case = _case([0, 1, 1], y_pred=[0, 1, 0])
+    for name, metric in METRICS.items():
+        if metric.needs == "labels":
+            restored = pickle.loads(pickle.dumps(metric))
+            assert restored == metric
+            np.testing.assert_array_equal(
+                restored._kernel(_metrics._Batch(**case)),
+                compute_named_metric(name, **case),
+            )
