@@ -1,3 +1,38 @@
-"""skpart: scikit-learn compatible Keras estimators, scored per data partition."""
+"""skpart: scikit-learn compatible Keras estimators, scored per data partition.
+
+The Keras-aware names are imported on first use, so ``import skpart`` and the
+metrics core stay free of TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ._evaluate import PartitionMetricWarning, metrics_by_partition, score_partitions
+from ._report import PartitionReport
 
 __version__ = "0.1.0.dev0"
+
+_LAZY = {
+    "PartitionAwareClassifier": "._estimators",
+    "PartitionAwareRegressor": "._estimators",
+}
+
+__all__ = [
+    "PartitionMetricWarning",
+    "PartitionReport",
+    "metrics_by_partition",
+    "score_partitions",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str):
+    # PEP 562: import the estimators (and TensorFlow) only when asked for.
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module 'skpart' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

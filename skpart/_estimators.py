@@ -1,0 +1,322 @@
+"""SciKeras-based estimators that train with the loss only.
+
+Each override below is one of SciKeras's smallest hooks; the comment on it says
+why it is there. Per-partition metrics are computed outside the training step,
+by :meth:`score_partitions` and :class:`~skpart.PartitionMonitor`.
+"""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import keras
+import numpy as np
+import scipy.sparse as sp
+from scikeras.wrappers import KerasClassifier, KerasRegressor
+from sklearn.utils import ClassifierTags, RegressorTags
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import column_or_1d, validate_data
+
+from ._compat import (
+    compiled_metric_names,
+    recompile_without_metrics,
+    scoped_random_state,
+)
+
+#: Rows per prediction batch unless ``predict__batch_size`` says otherwise.
+#: Keras's default of 32 spends most of a small network's predict time in
+#: per-batch overhead.
+PREDICT_BATCH_SIZE = 4096
+
+
+class _PartitionAwareMixin:
+    """What both estimators change in SciKeras: compile, seed, validate, predict."""
+
+    def _build_keras_model(self):
+        # SciKeras fails later with an AttributeError on None; say it here.
+        model = super()._build_keras_model()
+        if not isinstance(model, keras.Model):
+            raise TypeError(
+                f"model= must build and return a keras.Model, but it returned "
+                f"{type(model).__name__} ({model!r:.60}). Check that the model "
+                "function ends with `return model`."
+            )
+        return model
+
+    def _ensure_compiled_model(self) -> None:
+        # The train step must update the loss only: drop compiled metrics.
+        super()._ensure_compiled_model()
+        dropped = compiled_metric_names(self.model_)
+        if dropped:
+            recompile_without_metrics(self.model_)
+            warnings.warn(
+                f"{type(self).__name__} trains with the loss only; the compiled "
+                f"metrics {dropped} are not used. Per-partition metrics come from "
+                "score_partitions(...) after training and from "
+                "PartitionMonitor(...) during training.",
+                UserWarning,
+                stacklevel=5,
+            )
+
+    def _fit(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        # One seeded scope around build and fit, offset by the epoch so that
+        # successive partial_fit calls do not replay the same shuffles.
+        seed = self._seed()
+        seed = None if seed is None else seed + initial_epoch
+        with scoped_random_state(seed):
+            super()._fit(
+                X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
+            )
+
+    def _seed(self) -> int | None:
+        random_state = self.random_state
+        if random_state is None:
+            return None
+        if hasattr(random_state, "randint"):
+            # A RandomState is drawn from a copy, as SciKeras does, so that
+            # refitting gives the same model.
+            state = random_state.get_state()
+            copy = type(random_state)()
+            copy.set_state(state)
+            return int(copy.randint(2**31 - 1))
+        return int(random_state)
+
+    # SciKeras seeds build and fit through a context manager that can leak
+    # global state (see _compat.scoped_random_state). It does so only when
+    # `_random_state` is set, so that attribute always reads None here and
+    # _fit seeds instead.
+    _random_state = property(lambda self: None, lambda self, value: None)
+
+    def __getstate__(self):
+        # Fail fast, naming the parameter: the dask backend can hang instead of
+        # raising on an estimator that cannot be pickled. model_ is not a
+        # parameter: SciKeras's Model.__reduce__ still pickles it afterwards.
+        for name, value in self.get_params(deep=False).items():
+            if value is None or isinstance(value, (str, int, float)):
+                continue
+            try:
+                pickle.dumps(value)
+            except Exception as exc:
+                raise TypeError(
+                    f"{type(self).__name__} cannot be pickled: parameter "
+                    f"{name}={value!r:.60} cannot ({type(exc).__name__}: {exc}). "
+                    "Estimators are pickled to run in parallel (n_jobs, dask) and "
+                    "to be saved; use module-level functions (no lambda or local "
+                    "function) and picklable objects."
+                ) from exc
+        return super().__getstate__()
+
+    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        # sklearn's own checks for sparse input, feature names and
+        # n_features_in_, with sklearn's messages; SciKeras does the rest.
+        if reset and y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        if X is not None:
+            if sp.issparse(X):
+                raise TypeError(
+                    f"{type(self).__name__} does not accept sparse input X "
+                    f"({type(X).__name__}); convert it with X.toarray() or use a "
+                    "dense preprocessing step."
+                )
+            # 1-D X is left to check_array, whose message says to reshape it.
+            ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
+            if ndim >= 2:
+                validate_data(self, X, reset=reset, skip_check_array=True)
+        if y is not None and getattr(y, "ndim", 1) == 2 and y.shape[1] == 1:
+            # A column vector is one target: ravel it with sklearn's warning.
+            y = column_or_1d(y, warn=True)
+        return super()._validate_data(X=X, y=y, reset=reset, y_numeric=y_numeric)
+
+    def _predict_raw(self, X, **kwargs):
+        # A large prediction batch unless the user chose one for predict.
+        if (
+            "batch_size" not in kwargs
+            and getattr(self, "predict__batch_size", None) is None
+        ):
+            kwargs["batch_size"] = -1 if self.batch_size == -1 else PREDICT_BATCH_SIZE
+        return super()._predict_raw(X, **kwargs)
+
+    def score_partitions(
+        self,
+        X,
+        y,
+        groups,
+        *,
+        metrics=None,
+        sample_weight="auto",
+        min_partition_size=1,
+    ):
+        """Score the fitted model on each partition of ``(X, y)``.
+
+        Same as :func:`skpart.score_partitions` with this estimator: one
+        prediction pass, then every metric per partition.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input samples.
+        y : array-like of shape (n_samples,)
+            True targets.
+        groups : array-like or DataFrame
+            One partition label per row (several columns for intersections).
+        metrics : str, callable or list, default=None
+            Named metrics or callables; None scores with ``accuracy`` for the
+            classifier and ``r2`` for the regressor.
+        sample_weight : {"auto", "balanced"}, array-like or None, default="auto"
+            Row weights. ``"balanced"`` weights classes equally within each
+            partition; ``"auto"`` means ``"balanced"`` for the classifier and
+            None (unweighted) for the regressor.
+        min_partition_size : int, default=1
+            Partitions with fewer rows are reported but left out of ``summary``.
+
+        Returns
+        -------
+        PartitionReport
+            Per-partition metrics, the pooled metrics and their summary.
+        """
+        from ._evaluate import score_partitions
+
+        return score_partitions(
+            self,
+            X,
+            y,
+            groups,
+            metrics=metrics,
+            sample_weight=sample_weight,
+            min_partition_size=min_partition_size,
+        )
+
+
+class PartitionAwareClassifier(_PartitionAwareMixin, KerasClassifier):
+    """A SciKeras classifier trained with the loss only, scored per partition.
+
+    Takes every parameter of :class:`scikeras.wrappers.KerasClassifier`
+    (``model``, ``loss``, ``optimizer``, ``epochs``, ``batch_size``,
+    ``callbacks``, ``class_weight``, ``warm_start``, ``random_state`` and the
+    ``model__`` / ``fit__`` / ``predict__`` / ``optimizer__`` routed
+    parameters). What differs:
+
+    - training is compiled without metrics: ``metrics=`` and metrics compiled
+      by the model function are dropped with a warning, so ``history_`` holds
+      ``loss`` (and ``val_loss``) only;
+    - ``random_state`` seeds the fit and leaves no global state behind;
+    - prediction uses batches of 4096 rows unless ``predict__batch_size`` is set;
+    - sklearn sees a classifier (``is_classifier`` is True), so ``cv=5``
+      stratifies and probability scorers work;
+    - sparse ``X`` is refused with a clear error.
+
+    Parameters
+    ----------
+    model : callable or keras.Model, default=None
+        Builds the Keras model; it may take ``meta`` and ``compile_kwargs``.
+    **kwargs
+        Any other :class:`~scikeras.wrappers.KerasClassifier` parameter.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The fitted Keras model, compiled with its loss only.
+    history_ : dict of str to list of float
+        ``loss`` and, with validation data, ``val_loss`` per epoch, plus any
+        key a callback such as :class:`~skpart.PartitionMonitor` writes.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    Examples
+    --------
+    >>> import keras
+    >>> import numpy as np
+    >>> from skpart import PartitionAwareClassifier
+    >>> def build(meta):
+    ...     return keras.Sequential([
+    ...         keras.Input((meta["n_features_in_"],)),
+    ...         keras.layers.Dense(1, activation="sigmoid"),
+    ...     ])
+    >>> X = np.random.default_rng(0).normal(size=(200, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> clf = PartitionAwareClassifier(
+    ...     build, loss="binary_crossentropy", epochs=2, verbose=0, random_state=0
+    ... ).fit(X, y)
+    >>> clf.classes_
+    array([0, 1])
+    >>> sorted(clf.history_)
+    ['loss']
+    """
+
+    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        # SciKeras's own error for a float target is a page of links.
+        if y is not None and reset:
+            target_type = type_of_target(y, input_name="y")
+            if target_type.startswith("continuous"):
+                raise ValueError(
+                    f"Unknown label type: {target_type!r}. "
+                    f"{type(self).__name__} needs class labels in y; for a "
+                    "regression target use PartitionAwareRegressor."
+                )
+        return super()._validate_data(X=X, y=y, reset=reset, y_numeric=y_numeric)
+
+    def __sklearn_tags__(self):
+        # SciKeras lists ClassifierMixin after BaseEstimator, so sklearn >= 1.6
+        # never sees the classifier tags; set them here.
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier"
+        tags.classifier_tags = ClassifierTags(poor_score=True)
+        tags.target_tags.required = True
+        tags.input_tags.sparse = False
+        return tags
+
+
+class PartitionAwareRegressor(_PartitionAwareMixin, KerasRegressor):
+    """A SciKeras regressor trained with the loss only, scored per partition.
+
+    Takes every parameter of :class:`scikeras.wrappers.KerasRegressor`; it
+    differs from it as :class:`PartitionAwareClassifier` differs from
+    ``KerasClassifier``, and ``score_partitions`` is unweighted by default.
+
+    Parameters
+    ----------
+    model : callable or keras.Model, default=None
+        Builds the Keras model; it may take ``meta`` and ``compile_kwargs``.
+    **kwargs
+        Any other :class:`~scikeras.wrappers.KerasRegressor` parameter.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The fitted Keras model, compiled with its loss only.
+    history_ : dict of str to list of float
+        ``loss`` and, with validation data, ``val_loss`` per epoch.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    Examples
+    --------
+    >>> import keras
+    >>> import numpy as np
+    >>> from skpart import PartitionAwareRegressor
+    >>> def build(meta):
+    ...     return keras.Sequential([
+    ...         keras.Input((meta["n_features_in_"],)), keras.layers.Dense(1)
+    ...     ])
+    >>> X = np.random.default_rng(0).normal(size=(200, 3))
+    >>> reg = PartitionAwareRegressor(
+    ...     build, loss="mse", epochs=2, verbose=0, random_state=0
+    ... ).fit(X, X[:, 0])
+    >>> reg.predict(X[:2]).shape
+    (2,)
+    """
+
+    def __sklearn_tags__(self):
+        # See PartitionAwareClassifier.__sklearn_tags__.
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "regressor"
+        tags.regressor_tags = RegressorTags(poor_score=True)
+        tags.target_tags.required = True
+        tags.input_tags.sparse = False
+        return tags

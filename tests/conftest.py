@@ -1,0 +1,25 @@
+import os
+import random
+
+import numpy as np
+import pytest
+
+# Keras-heavy tests run on CPU with little logging; set before TensorFlow loads.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+
+@pytest.fixture(autouse=True)
+def _fixed_seeds_and_clean_keras_state():
+    """Fix seeds for each test and restore the global state afterwards."""
+    python_state = random.getstate()
+    numpy_state = np.random.get_state()
+    random.seed(0)
+    np.random.seed(0)
+    yield
+    random.setstate(python_state)
+    np.random.set_state(numpy_state)
+    if "keras" in __import__("sys").modules:
+        import keras
+
+        keras.backend.clear_session()
