@@ -59,7 +59,8 @@ html_theme_options = {
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc"],
 }
-html_sidebars = {"**": ["sidebar-nav-bs"]}
+# The top navigation bar lists every page; a left sidebar would stay empty.
+html_sidebars = {"**": []}
 
 
 def _escape_monitor_prefix(app, what, name, obj, options, lines):
