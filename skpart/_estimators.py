@@ -59,6 +59,27 @@ class _PartitionAwareMixin:
                 stacklevel=5,
             )
 
+    def _initialize_callbacks(self) -> None:
+        # Keras runs callbacks in list order: a PartitionMonitor listed after
+        # EarlyStopping would write its keys too late, so monitors go first.
+        from ._monitor import monitors_first
+
+        super()._initialize_callbacks()
+        self._fit_callbacks = monitors_first(self._fit_callbacks)
+
+    def _fit_keras_model(
+        self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
+    ):
+        # Expose what the monitors saw, as history_ exposes the epoch logs.
+        from ._monitor import partition_history
+
+        super()._fit_keras_model(
+            X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
+        )
+        history = partition_history(self._fit_callbacks)
+        if history is not None:
+            self.partition_history_ = history
+
     def _fit(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         # One seeded scope around build and fit, offset by the epoch so that
         # successive partial_fit calls do not replay the same shuffles.
