@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import importlib
 
+from ._cross_validate import cross_validate_partitions
 from ._evaluate import PartitionMetricWarning, metrics_by_partition, score_partitions
 from ._report import PartitionReport
+from ._scoring import make_partition_scorer
 
 __version__ = "0.1.0.dev0"
 
 _LAZY = {
     "PartitionAwareClassifier": "._estimators",
     "PartitionAwareRegressor": "._estimators",
+    "PartitionMonitor": "._monitor",
 }
 
 __all__ = [
     "PartitionMetricWarning",
     "PartitionReport",
+    "cross_validate_partitions",
+    "make_partition_scorer",
     "metrics_by_partition",
     "score_partitions",
     *_LAZY,
