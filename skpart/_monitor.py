@@ -148,6 +148,7 @@ class PartitionMonitor(keras.callbacks.Callback):
         self.prefix = prefix
         self._target_info = None  # (is_classifier, classes) from an estimator
         self._records: list[tuple[int, pd.Index, dict]] = []
+        self._greater_is_better: dict[str, bool] = {}
         self._frame = None
         self._prepared = None
         self._check_params()
@@ -421,6 +422,10 @@ class PartitionMonitor(keras.callbacks.Callback):
     def _record(self, epoch: int, values: dict[str, np.ndarray]) -> None:
         self._records.append((epoch, self._prepared.labels, values))
         self._frame = None
+        # Kept for plot(), which runs after the per-run state is dropped.
+        self._greater_is_better.update(
+            {spec.name: spec.greater_is_better for spec in self._prepared.specs}
+        )
 
     @property
     def history_(self) -> pd.DataFrame:
@@ -462,17 +467,12 @@ class PartitionMonitor(keras.callbacks.Callback):
             raise ValueError(
                 f"metric={metric!r} was not monitored; choose one of {metrics}."
             )
-        spec = next(s for s in self._records_specs() if s.name == metric)
         return plot_partition_history(
             history[history["metric"] == metric],
             metric=metric,
-            greater_is_better=spec.greater_is_better,
+            greater_is_better=self._greater_is_better[metric],
             ax=ax,
         )
-
-    def _records_specs(self) -> list[MetricSpec]:
-        is_classifier = self._target_info[0] if self._target_info else True
-        return resolve_metrics(self.metrics, is_classifier=is_classifier)
 
     # --- estimators, copies and pickles --------------------------------------
 

@@ -144,6 +144,9 @@ def test_early_stopping_on_the_worst_partition_stops_training(monitor_first):
     callbacks = [monitor, stop] if monitor_first else [stop, monitor]
     clf = _classifier(epochs=30, callbacks=callbacks).fit(X, y)
 
+    # The training step still updates the loss only; the monitor adds its keys.
+    keys = {f"val_partition_accuracy_{aggregate}" for aggregate in AGGREGATES}
+    assert set(clf.history_) == {"loss", *keys}
     worst = clf.history_["val_partition_accuracy_worst"]
     n_epochs = len(clf.history_["loss"])
     assert len(worst) == n_epochs
@@ -269,6 +272,9 @@ def test_regressor_logs_error_aggregates_and_plots(tmp_path):
 
 @pytest.mark.slow
 def test_monitor_survives_clone_and_pickle():
+    import matplotlib
+
+    matplotlib.use("Agg")
     X, y, groups = _binary_data()
     monitor = PartitionMonitor(X, y, groups)
     clf = _classifier(epochs=2, callbacks=[monitor], validation_split=0.2)
@@ -283,6 +289,7 @@ def test_monitor_survives_clone_and_pickle():
     restored = pickle.loads(pickle.dumps(copy))
     assert restored.model is None
     pd.testing.assert_frame_equal(restored.history_, copy.history_)
+    assert restored.plot().get_ylabel() == "accuracy (higher is better)"
     restored_clf = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(restored_clf.predict(X), fitted.predict(X))
     clone(restored_clf).fit(X, y)  # a restored monitor trains again
