@@ -350,3 +350,18 @@ def test_plain_keras_model_with_encoded_targets_and_validation_split():
         sample_weight=compute_sample_weight("balanced", y[mask]),
     )
     assert row["value"].item() == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.slow
+def test_partial_fit_appends_to_the_partition_history():
+    X, y, groups = _binary_data()
+    monitor = PartitionMonitor(X, y, groups, every=3)
+    clf = _classifier(epochs=1, callbacks=[monitor])
+    for _ in range(3):
+        clf.partial_fit(X, y)
+    # Each partial_fit is a run of one epoch, hence evaluated (its first epoch).
+    assert monitor.history_["epoch"].tolist() == [0, 0, 1, 1, 2, 2]
+    assert len(clf.history_["val_partition_accuracy_worst"]) == 3
+    assert clf.partition_history_["epoch"].max() == 2
+    clf.fit(X, y)  # a new fit starts the history again
+    assert monitor.history_["epoch"].tolist() == [0, 0]
