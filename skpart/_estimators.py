@@ -65,7 +65,7 @@ class _PartitionAwareMixin:
         from ._monitor import monitors_first
 
         super()._initialize_callbacks()
-        self._fit_callbacks = monitors_first(self._fit_callbacks)
+        self._fit_callbacks = monitors_first(self._fit_callbacks, estimator=self)
 
     def _fit_keras_model(
         self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
@@ -79,6 +79,8 @@ class _PartitionAwareMixin:
         history = partition_history(self._fit_callbacks)
         if history is not None:
             self.partition_history_ = history
+        elif hasattr(self, "partition_history_"):
+            del self.partition_history_  # a refit without a monitor
 
     def _fit(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         # One seeded scope around build and fit, offset by the epoch so that
