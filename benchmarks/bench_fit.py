@@ -101,9 +101,7 @@ def predict_candidates(X, y) -> dict:
 
 def report(title, times, baseline) -> str:
     base = median(times[baseline])
-    rows = [
-        [name, spread(t), f"{median(t) / base:.2f}x"] for name, t in times.items()
-    ]
+    rows = [[name, spread(t), f"{median(t) / base:.2f}x"] for name, t in times.items()]
     return f"### {title}\n\n" + markdown_table(
         ["candidate", "median (min-max)", f"vs {baseline}"], rows
     )
@@ -116,8 +114,10 @@ def main(argv=None) -> None:
     n_rows, epochs, repeats = (2_000, 1, 1) if args.quick else (20_000, 3, 5)
     batch = 256
     X, y = make_data(n_rows)
-    print(f"{n_rows} rows x {X.shape[1]} features, MLP 64-64, batch {batch}, "
-          f"{epochs} epochs, {repeats} interleaved repeats; {machine_note()}\n")
+    print(
+        f"{n_rows} rows x {X.shape[1]} features, MLP 64-64, batch {batch}, "
+        f"{epochs} epochs, {repeats} interleaved repeats; {machine_note()}\n"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         fit_times = interleaved(candidates(X, y, epochs, batch), repeats=repeats)
