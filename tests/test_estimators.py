@@ -228,18 +228,43 @@ def test_warm_start_and_class_weight_train():
 
 
 def test_prediction_uses_a_large_batch_unless_told_otherwise(monkeypatch):
-    X, y = _data()
+    X, y = _data(n=5000)
     clf = _clf(random_state=0).fit(X, y)
     seen = []
-    original = clf.model_.predict
+    original = clf.model_.predict_on_batch
     monkeypatch.setattr(
         clf.model_,
-        "predict",
-        lambda x, **kw: seen.append(kw["batch_size"]) or original(x, **kw),
+        "predict_on_batch",
+        lambda x: seen.append(len(x)) or original(x),
     )
     clf.predict(X)
-    clf.set_params(predict__batch_size=64).predict(X)
-    assert seen == [4096, 64]
+    assert seen == [4096, 904]
+    seen.clear()
+    clf.set_params(predict__batch_size=2000).predict(X)
+    assert seen == [2000, 2000, 1000]
+
+
+def test_batched_prediction_equals_keras_predict():
+    X, y = _data(n=5000, n_classes=3)
+    clf = _clf(random_state=0).fit(X, y)
+    expected = clf.model_.predict(X, batch_size=4096, verbose=0)
+    np.testing.assert_array_equal(clf.predict_proba(X), expected)
+    np.testing.assert_array_equal(
+        clf.predict(X), clf.classes_[np.argmax(expected, axis=1)]
+    )
+
+
+def test_predict_callbacks_still_go_through_keras_predict():
+    X, y = _data()
+    seen = []
+
+    class CountBatches(keras.callbacks.Callback):
+        def on_predict_batch_end(self, batch, logs=None):
+            seen.append(batch)
+
+    clf = _clf(predict__callbacks=[CountBatches()], random_state=0).fit(X, y)
+    clf.predict(X)
+    assert seen == [0]
 
 
 def test_string_labels_and_multiclass_round_trip():
