@@ -21,14 +21,9 @@ from sklearn.model_selection import GroupKFold, check_cv, cross_validate
 from sklearn.utils import _safe_indexing, indexable
 from sklearn.utils.validation import _num_samples, column_or_1d
 
-from ._evaluate import (
-    _check_min_partition_size,
-    _predict_once,
-    metrics_by_partition,
-    needs_proba,
-    resolve_metrics,
-)
+from ._evaluate import _check_min_partition_size, _predict_once, metrics_by_partition
 from ._groups import encode_groups
+from ._metric_specs import needs_proba, resolve_metrics
 from ._report import PartitionReport
 from ._weights import default_sample_weight
 

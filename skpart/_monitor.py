@@ -20,15 +20,14 @@ from sklearn.base import is_classifier as _is_classifier
 from sklearn.utils.validation import column_or_1d
 
 from ._evaluate import (
-    MetricSpec,
     PartitionMetricWarning,
     _call,
     _is_continuous,
     _is_regression,
     _truncate,
-    resolve_metrics,
 )
 from ._groups import encode_groups, partition_indices
+from ._metric_specs import MetricSpec, resolve_metrics
 from ._metrics import compute_named_metrics
 from ._weights import default_sample_weight, resolve_sample_weight
 

@@ -21,13 +21,8 @@ from sklearn.utils.metadata_routing import (
     get_routing_for_object,
 )
 
-from ._evaluate import (
-    MetricSpec,
-    _check_min_partition_size,
-    _is_metric_tuple,
-    resolve_metrics,
-    score_partitions,
-)
+from ._evaluate import _check_min_partition_size, score_partitions
+from ._metric_specs import MetricSpec, _is_metric_tuple, resolve_metrics
 from ._report import PartitionReport
 
 #: Aggregates a scorer can return, as in ``PartitionReport.summary`` (+ overall).

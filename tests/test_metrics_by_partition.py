@@ -13,13 +13,8 @@ from sklearn import metrics as skm
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.utils.class_weight import compute_sample_weight
 
-from skpart._evaluate import (
-    MetricSpec,
-    PartitionMetricWarning,
-    metrics_by_partition,
-    needs_proba,
-    resolve_metrics,
-)
+from skpart._evaluate import PartitionMetricWarning, metrics_by_partition
+from skpart._metric_specs import MetricSpec, needs_proba, resolve_metrics
 
 RNG = np.random.default_rng(42)
 N = 120
