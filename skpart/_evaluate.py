@@ -26,7 +26,7 @@ from sklearn.utils.validation import (
 
 from ._groups import encode_groups, partition_indices
 from ._metric_specs import MetricSpec, multiclass_variant, needs_proba, resolve_metrics
-from ._metrics import METRICS, compute_named_metrics
+from ._metrics import METRICS, ScoreOrder, compute_named_metrics
 from ._report import PartitionReport
 from ._weights import default_sample_weight, resolve_sample_weight
 
@@ -304,6 +304,8 @@ def _named_values(specs, targets: _Targets, codes, n_partitions, weights):
         y_proba=targets.y_proba,
         sample_weight=weights,
         n_classes=targets.n_classes,
+        # The pooled call reuses the per-partition call's sorts of the scores.
+        score_order=ScoreOrder(targets.y_proba),
     )
     values = compute_named_metrics(
         names, codes=codes, n_partitions=n_partitions, **common

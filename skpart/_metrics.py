@@ -29,6 +29,7 @@ __all__ = [
     "METRICS",
     "LabelStatistics",
     "Metric",
+    "ScoreOrder",
     "compute_named_metric",
     "compute_named_metrics",
     "label_statistics",
@@ -143,6 +144,36 @@ def label_statistics(
     return LabelStatistics(true_sum, pred_sum, tp_sum, present)
 
 
+class ScoreOrder:
+    """Ascending argsort of each column of ``y_proba``, computed on first use.
+
+    Pass one instance to the calls that score the same ``y_proba`` (for
+    example per partition, then pooled) so that the rank metrics sort each
+    column once.
+
+    Parameters
+    ----------
+    y_proba : ndarray of float64, shape (n_samples, n_classes), or None
+        The probabilities the calls receive.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ScoreOrder(np.array([[0.8, 0.2], [0.3, 0.7]]))[-1]
+    array([0, 1])
+    """
+
+    def __init__(self, y_proba: np.ndarray | None) -> None:
+        self.y_proba = y_proba
+        self._orders: dict[int, np.ndarray] = {}
+
+    def __getitem__(self, column: int) -> np.ndarray:
+        column %= self.y_proba.shape[1]
+        if column not in self._orders:
+            self._orders[column] = np.argsort(self.y_proba[:, column])
+        return self._orders[column]
+
+
 @dataclass
 class _Batch:
     """The inputs of one call, with statistics computed once on first use."""
@@ -154,6 +185,11 @@ class _Batch:
     y_proba: np.ndarray | None
     sample_weight: np.ndarray
     n_classes: int | None
+    score_order: ScoreOrder | None = None
+
+    def __post_init__(self) -> None:
+        if self.score_order is None:
+            self.score_order = ScoreOrder(self.y_proba)
 
     def sum(self, values: np.ndarray | None = None) -> np.ndarray:
         """Sum ``values`` (row counts when None) per partition."""
@@ -264,6 +300,9 @@ def _f1_macro(b: _Batch) -> np.ndarray:
 
 # --- rank metrics --------------------------------------------------------
 
+# Up to this many partitions, the codes fit the 16 bits of np.uint16.
+_UINT16_CODES = np.iinfo(np.uint16).max + 1
+
 
 def _tie_groups(codes_sorted, score_sorted):
     """Group ids of runs of equal (partition, score) in sorted rows."""
@@ -288,27 +327,30 @@ def _exclusive_cumsum_by_segment(values, segment):
     return (before - offsets).astype(np.float64)
 
 
-def _sort_by_partition_then_score(codes, score, n_partitions):
+def _sort_by_partition_then_score(codes, score_order, n_partitions):
     """Row order by partition, then ascending score (ties in any order)."""
     # Tied scores form one group whatever their order, so an unstable sort of
-    # the scores then a stable one of the codes is enough, and twice as fast
-    # as np.lexsort; the overall value (one partition) skips the second sort.
-    order = np.argsort(score)
-    if n_partitions > 1:
-        order = order[np.argsort(codes[order], kind="stable")]
-    return order
+    # the scores (``score_order``) then a stable one of the codes is enough,
+    # and twice as fast as np.lexsort; one partition skips the second sort.
+    if n_partitions < 2:
+        return score_order
+    if n_partitions <= _UINT16_CODES:
+        codes = codes.astype(np.uint16)  # NumPy radix-sorts 16-bit integers
+    return score_order[np.argsort(codes[score_order], kind="stable")]
 
 
-def _binary_auc(codes, n_partitions, score, positive, weight):
-    """Weighted ROC AUC of ``score`` for ``positive`` rows, per partition.
+def _binary_auc(b: _Batch, column: int, positive: np.ndarray) -> np.ndarray:
+    """Weighted ROC AUC of ``y_proba[:, column]`` for ``positive`` rows.
 
     The area under sklearn's trapezoidal ROC curve equals the weighted
     Mann-Whitney statistic with half credit for tied scores, so one sort by
     (partition, score) and prefix sums of negative weight give every partition.
     NaN where a partition has no positive or no negative weight.
     """
-    order = _sort_by_partition_then_score(codes, score, n_partitions)
-    codes_sorted, w = codes[order], weight[order]
+    codes, n_partitions = b.codes, b.n_partitions
+    order = _sort_by_partition_then_score(codes, b.score_order[column], n_partitions)
+    score = b.y_proba[:, column]
+    codes_sorted, w = codes[order], b.sample_weight[order]
     pos_w = np.where(positive[order], w, 0.0)
     group, group_code = _tie_groups(codes_sorted, score[order])
     pos_g = np.bincount(group, weights=pos_w)
@@ -324,10 +366,7 @@ def _binary_auc(codes, n_partitions, score, positive, weight):
 
 
 def _roc_auc(b: _Batch) -> np.ndarray:
-    positive = b.y_true == b.n_classes - 1
-    return _binary_auc(
-        b.codes, b.n_partitions, b.y_proba[:, -1], positive, b.sample_weight
-    )
+    return _binary_auc(b, -1, b.y_true == b.n_classes - 1)
 
 
 def _rows_not_normalised(b: _Batch) -> np.ndarray:
@@ -341,12 +380,7 @@ def _roc_auc_ovr(b: _Batch) -> np.ndarray:
     # "roc_auc_ovr" scorer then scores the larger label, which we follow.
     if b.n_classes == 2:
         return _roc_auc(b)
-    per_class = [
-        _binary_auc(
-            b.codes, b.n_partitions, b.y_proba[:, k], b.y_true == k, b.sample_weight
-        )
-        for k in range(b.n_classes)
-    ]
+    per_class = [_binary_auc(b, k, b.y_true == k) for k in range(b.n_classes)]
     # A class absent from a partition makes its AUC NaN, hence the mean NaN:
     # sklearn raises when y_true lacks a class of y_score.
     macro = np.mean(per_class, axis=0)
@@ -459,6 +493,7 @@ def compute_named_metrics(
     y_proba: np.ndarray | None,
     sample_weight: np.ndarray,
     n_classes: int | None,
+    score_order: ScoreOrder | None = None,
 ) -> dict[str, np.ndarray]:
     """Compute several named metrics per partition, sharing their statistics.
 
@@ -487,6 +522,9 @@ def compute_named_metrics(
         Non-negative weights (ones when unweighted).
     n_classes : int or None
         Number of classes; None for regression.
+    score_order : ScoreOrder, default=None
+        The sorts of ``y_proba``'s columns, shared with other calls on the
+        same ``y_proba``; None sorts them for this call only.
 
     Returns
     -------
@@ -508,8 +546,17 @@ def compute_named_metrics(
     unknown = [name for name in names if name not in METRICS]
     if unknown:
         raise ValueError(f"Unknown metrics {unknown}; known: {sorted(METRICS)}.")
+    if score_order is not None and score_order.y_proba is not y_proba:
+        raise ValueError("score_order was made for another y_proba array.")
     batch = _Batch(
-        codes, n_partitions, y_true, y_pred, y_proba, sample_weight, n_classes
+        codes,
+        n_partitions,
+        y_true,
+        y_pred,
+        y_proba,
+        sample_weight,
+        n_classes,
+        score_order,
     )
     # sklearn raises when the weights of a partition sum to 0.
     no_weight = batch.weight == 0
