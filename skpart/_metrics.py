@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -569,20 +570,15 @@ def compute_named_metrics(
     return results
 
 
-def compute_named_metric(
-    name: str,
-    *,
-    codes: np.ndarray,
-    n_partitions: int,
-    y_true: np.ndarray,
-    y_pred: np.ndarray | None,
-    y_proba: np.ndarray | None,
-    sample_weight: np.ndarray,
-    n_classes: int | None,
-) -> np.ndarray:
+def compute_named_metric(name: str, **inputs: Any) -> np.ndarray:
     """Compute one named metric per partition.
 
-    Parameters are those of :func:`compute_named_metrics`, with one ``name``.
+    Parameters
+    ----------
+    name : str
+        A key of ``METRICS``.
+    **inputs
+        The keyword arguments of :func:`compute_named_metrics`.
 
     Returns
     -------
@@ -598,13 +594,4 @@ def compute_named_metric(
     ...     y_proba=None, sample_weight=np.ones(3), n_classes=None)
     array([0.5, 0.5])
     """
-    return compute_named_metrics(
-        [name],
-        codes=codes,
-        n_partitions=n_partitions,
-        y_true=y_true,
-        y_pred=y_pred,
-        y_proba=y_proba,
-        sample_weight=sample_weight,
-        n_classes=n_classes,
-    )[name]
+    return compute_named_metrics([name], **inputs)[name]
