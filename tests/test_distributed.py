@@ -1,6 +1,9 @@
-"""Searches beyond one process: dask workers give the same partition scores."""
+"""Searches beyond one process: dask workers give the same scores, fail fast."""
 
 from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import joblib
 import numpy as np
@@ -10,6 +13,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, GroupKFold
 
 from skpart._scoring import make_partition_scorer
+
+from ._models import tiny_classifier
 
 pytestmark = pytest.mark.slow
 distributed = pytest.importorskip("distributed")
@@ -60,3 +65,89 @@ def test_dask_grid_search_with_a_partition_scorer_matches_one_process(client, da
                 parallel.cv_results_[key], serial.cv_results_[key], rtol=1e-9
             )
     assert parallel.best_params_ == serial.best_params_
+
+
+def classifier(**params):
+    from skpart import PartitionAwareClassifier
+
+    params.setdefault("model", tiny_classifier)
+    return PartitionAwareClassifier(
+        epochs=3, batch_size=32, verbose=0, random_state=0, **params
+    )
+
+
+def keras_search(data, **search_kwargs):
+    X, y, site = data
+    scorer = make_partition_scorer(["accuracy", "log_loss"], aggregate=["worst"])
+    with sklearn.config_context(enable_metadata_routing=True):
+        return GridSearchCV(
+            classifier(),
+            {"model__hidden": [4, 8]},
+            cv=GroupKFold(3),
+            scoring=scorer,
+            refit="accuracy_worst",
+            error_score="raise",
+            **search_kwargs,
+        ).fit(X, y, groups=site)
+
+
+def test_dask_grid_search_of_a_keras_classifier_matches_one_process(client, data):
+    # A worker's event loop draws from Python's global random (dask.sizeof on
+    # every heartbeat) while a fit runs; the seeded fit must not see it.
+    serial = keras_search(data, n_jobs=1)
+    with joblib.parallel_backend("dask"):
+        parallel = keras_search(data, n_jobs=2)
+    for key in serial.cv_results_:
+        if key.startswith(("split", "mean_test", "rank_test")):
+            np.testing.assert_allclose(
+                parallel.cv_results_[key], serial.cv_results_[key], rtol=1e-6
+            )
+    assert parallel.best_params_ == serial.best_params_
+
+
+def fit_within(search, timeout, *fit_args, **fit_kwargs):
+    """Fit in a thread under the dask backend; a hang fails the test, not CI."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        with joblib.parallel_backend("dask"):
+            future = pool.submit(search.fit, *fit_args, **fit_kwargs)
+            return future.result(timeout=timeout)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+class RefusesPickling:
+    def __reduce__(self):
+        raise RuntimeError("RefusesPickling cannot be pickled")
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "match"),
+    [
+        (threading.Lock(), TypeError, "cannot pickle '_thread.lock' object"),
+        (RefusesPickling(), RuntimeError, "RefusesPickling cannot be pickled"),
+    ],
+    ids=["lock", "reduce-raises"],
+)
+def test_unpicklable_parameter_fails_fast_under_dask(client, data, value, error, match):
+    # sklearn's clone deep-copies parameters (through pickling's reduce
+    # protocol) before any task reaches dask, so the search raises at once.
+    X, y, site = data
+    grid = GridSearchCV(
+        classifier(model__extra=value), {"epochs": [1, 2]}, cv=GroupKFold(3)
+    )
+    with pytest.raises(error, match=match):
+        fit_within(grid, 120, X, y, groups=site)
+
+
+def test_lambda_model_fits_under_dask(client, data):
+    # cloudpickle ships lambdas to the workers; they must not be refused.
+    X, y, site = data
+    grid = GridSearchCV(
+        classifier(model=lambda meta, hidden=4: tiny_classifier(meta, hidden=hidden)),
+        {"epochs": [1, 2]},
+        cv=GroupKFold(3),
+        error_score="raise",
+    )
+    fitted = fit_within(grid, 120, X, y, groups=site)
+    assert np.isfinite(fitted.cv_results_["mean_test_score"]).all()
