@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -103,6 +104,22 @@ def test_dask_grid_search_of_a_keras_classifier_matches_one_process(client, data
                 parallel.cv_results_[key], serial.cv_results_[key], rtol=1e-6
             )
     assert parallel.best_params_ == serial.best_params_
+
+
+def tiny_classifier_after_a_draw(meta, compile_kwargs=None, hidden=8):
+    # Stands for a dask worker's event loop drawing from the global random
+    # during a fit (it does, every heartbeat), here deterministically.
+    random.random()
+    return tiny_classifier(meta, compile_kwargs, hidden=hidden)
+
+
+def test_another_draw_from_global_random_does_not_change_a_seeded_fit(data):
+    X, y, _ = data
+    plain = classifier().fit(X, y)
+    drawn = classifier(model=tiny_classifier_after_a_draw).fit(X, y)
+    weights = zip(plain.model_.get_weights(), drawn.model_.get_weights(), strict=True)
+    for expected, actual in weights:
+        np.testing.assert_array_equal(actual, expected)
 
 
 def fit_within(search, timeout, *fit_args, **fit_kwargs):
