@@ -61,19 +61,3 @@ html_theme_options = {
 }
 # The top navigation bar lists every page; a left sidebar would stay empty.
 html_sidebars = {"**": []}
-
-
-def _escape_monitor_prefix(app, what, name, obj, options, lines):
-    # PartitionMonitor's docstring has `prefix : str, default="val_partition_"`;
-    # reST reads the trailing underscore as a link to a target "val_partition"
-    # (an error). Escape it for the HTML only; a no-op once the docstring
-    # escapes it itself (r-string with \_).
-    if name.endswith("PartitionMonitor"):
-        lines[:] = [
-            line.replace('"val_partition_"', '"val_partition\\_"') for line in lines
-        ]
-
-
-def setup(app):
-    # Priority after numpydoc's handler (500), so it sees the rendered lines.
-    app.connect("autodoc-process-docstring", _escape_monitor_prefix, priority=900)

@@ -29,13 +29,11 @@ from ._evaluate import (
 from ._groups import encode_groups, partition_indices
 from ._metric_specs import MetricSpec, resolve_metrics
 from ._metrics import compute_named_metrics
+from ._predict import predict_in_batches, take_rows
 from ._weights import default_sample_weight, resolve_sample_weight
 
 #: Aggregates written into the epoch logs, as ``{prefix}{metric}_{aggregate}``.
 AGGREGATES = ("worst", "mean", "best", "gap")
-#: Rows per prediction batch: large, because a small network's predict time is
-#: mostly per-batch overhead (same value as the estimators' predict batch).
-PREDICT_BATCH_SIZE = 4096
 _SAMPLE_WEIGHT_STRINGS = ("auto", "balanced")
 
 
@@ -57,7 +55,7 @@ class _Prepared(NamedTuple):
 
 
 class PartitionMonitor(keras.callbacks.Callback):
-    """Keras callback computing per-partition metrics at the end of epochs.
+    r"""Keras callback computing per-partition metrics at the end of epochs.
 
     Every ``every`` epochs the model predicts once on ``X``; each metric is
     computed on every partition of ``groups`` and its ``worst``, ``mean``,
@@ -91,7 +89,7 @@ class PartitionMonitor(keras.callbacks.Callback):
     sample_weight : {"auto", "balanced"}, None or array-like, default="auto"
         ``"auto"`` is ``"balanced"`` (classes weigh equally within each
         partition) for classification and None for regression.
-    prefix : str, default="val_partition_"
+    prefix : str, default="val_partition\_"
         Prefix of the log keys. Two monitors in one fit need different
         prefixes. Keys starting with ``val_`` are kept as given by SciKeras.
 
@@ -312,7 +310,7 @@ class PartitionMonitor(keras.callbacks.Callback):
         if outputs:
             width = outputs[0].shape[-1]
         else:  # a subclassed model: ask it
-            width = self._predict(_slice(_as_model_input(self.X), 0, 1)).shape[-1]
+            width = self._predict(take_rows(_as_model_input(self.X), 0, 1)).shape[-1]
         # One sigmoid column is a binary classifier, as SciKeras reads it.
         return 2 if width == 1 else int(width)
 
@@ -320,18 +318,7 @@ class PartitionMonitor(keras.callbacks.Callback):
 
     def _predict(self, X: Any) -> np.ndarray:
         """Raw model outputs on ``X``, one compiled call per large batch."""
-        # predict_on_batch reuses the compiled predict function without
-        # predict()'s data adapter, progress bar and callbacks.
-        n_rows = _n_rows(X, "X")
-        outputs = [
-            _single_output(
-                self.model.predict_on_batch(
-                    _slice(X, start, start + PREDICT_BATCH_SIZE)
-                )
-            )
-            for start in range(0, n_rows, PREDICT_BATCH_SIZE)
-        ]
-        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+        return _single_output(predict_in_batches(self.model, X))
 
     def _evaluate(self) -> dict[str, np.ndarray]:
         """Per-partition values of every metric for the current weights."""
@@ -545,14 +532,6 @@ def _as_model_input(X: Any) -> Any:
         # Keras casts every batch to the float type anyway; do it once per run.
         X = X.astype(keras.backend.floatx(), copy=False)
     return X
-
-
-def _slice(X: Any, start: int, stop: int) -> Any:
-    if isinstance(X, dict):
-        return {key: value[start:stop] for key, value in X.items()}
-    if isinstance(X, list):
-        return [value[start:stop] for value in X]
-    return X[start:stop]
 
 
 def _single_output(outputs: Any) -> np.ndarray:
