@@ -7,7 +7,6 @@ by :meth:`score_partitions` and :class:`~skpart.PartitionMonitor`.
 
 from __future__ import annotations
 
-import pickle
 import warnings
 
 import keras
@@ -107,25 +106,6 @@ class _PartitionAwareMixin:
     # `_random_state` is set, so that attribute always reads None here and
     # _fit seeds instead.
     _random_state = property(lambda self: None, lambda self, value: None)
-
-    def __getstate__(self):
-        # Fail fast, naming the parameter: the dask backend can hang instead of
-        # raising on an estimator that cannot be pickled. model_ is not a
-        # parameter: SciKeras's Model.__reduce__ still pickles it afterwards.
-        for name, value in self.get_params(deep=False).items():
-            if value is None or isinstance(value, (str, int, float)):
-                continue
-            try:
-                pickle.dumps(value)
-            except Exception as exc:
-                raise TypeError(
-                    f"{type(self).__name__} cannot be pickled: parameter "
-                    f"{name}={value!r:.60} cannot ({type(exc).__name__}: {exc}). "
-                    "Estimators are pickled to run in parallel (n_jobs, dask) and "
-                    "to be saved; use module-level functions (no lambda or local "
-                    "function) and picklable objects."
-                ) from exc
-        return super().__getstate__()
 
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
         # sklearn's own checks for sparse input, feature names and
