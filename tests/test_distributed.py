@@ -40,34 +40,6 @@ def data():
     return X, y, site
 
 
-def linear_search(data, **search_kwargs):
-    X, y, site = data
-    scorer = make_partition_scorer(["accuracy", "log_loss"], aggregate=["worst"])
-    with sklearn.config_context(enable_metadata_routing=True):
-        return GridSearchCV(
-            LogisticRegression(),
-            {"C": [0.01, 1.0]},
-            cv=GroupKFold(3),
-            scoring=scorer,
-            refit="accuracy_worst",
-            error_score="raise",
-            **search_kwargs,
-        ).fit(X, y, groups=site)
-
-
-def test_dask_grid_search_with_a_partition_scorer_matches_one_process(client, data):
-    # The scorer and the routed groups cross process boundaries intact.
-    serial = linear_search(data, n_jobs=1)
-    with joblib.parallel_backend("dask"):
-        parallel = linear_search(data, n_jobs=2)
-    for key in serial.cv_results_:
-        if key.startswith(("split", "mean_test", "rank_test")):
-            np.testing.assert_allclose(
-                parallel.cv_results_[key], serial.cv_results_[key], rtol=1e-9
-            )
-    assert parallel.best_params_ == serial.best_params_
-
-
 def classifier(**params):
     from skpart import PartitionAwareClassifier
 
@@ -77,13 +49,13 @@ def classifier(**params):
     )
 
 
-def keras_search(data, **search_kwargs):
+def search(data, estimator, grid, **search_kwargs):
     X, y, site = data
     scorer = make_partition_scorer(["accuracy", "log_loss"], aggregate=["worst"])
     with sklearn.config_context(enable_metadata_routing=True):
         return GridSearchCV(
-            classifier(),
-            {"model__hidden": [4, 8]},
+            estimator,
+            grid,
             cv=GroupKFold(3),
             scoring=scorer,
             refit="accuracy_worst",
@@ -92,16 +64,25 @@ def keras_search(data, **search_kwargs):
         ).fit(X, y, groups=site)
 
 
-def test_dask_grid_search_of_a_keras_classifier_matches_one_process(client, data):
-    # A worker's event loop draws from Python's global random (dask.sizeof on
-    # every heartbeat) while a fit runs; the seeded fit must not see it.
-    serial = keras_search(data, n_jobs=1)
+@pytest.mark.parametrize(
+    "estimator, grid, rtol",
+    [
+        # The scorer and the routed groups cross process boundaries intact.
+        pytest.param(LogisticRegression(), {"C": [0.01, 1.0]}, 1e-9, id="linear"),
+        # A worker's event loop draws from Python's global random
+        # (dask.sizeof on every heartbeat) while a fit runs; the seeded fit
+        # must not see it.
+        pytest.param(classifier(), {"model__hidden": [4, 8]}, 1e-6, id="keras"),
+    ],
+)
+def test_dask_grid_search_matches_one_process(client, data, estimator, grid, rtol):
+    serial = search(data, estimator, grid, n_jobs=1)
     with joblib.parallel_backend("dask"):
-        parallel = keras_search(data, n_jobs=2)
+        parallel = search(data, estimator, grid, n_jobs=2)
     for key in serial.cv_results_:
         if key.startswith(("split", "mean_test", "rank_test")):
             np.testing.assert_allclose(
-                parallel.cv_results_[key], serial.cv_results_[key], rtol=1e-6
+                parallel.cv_results_[key], serial.cv_results_[key], rtol=rtol
             )
     assert parallel.best_params_ == serial.best_params_
 
