@@ -23,6 +23,7 @@ from ._compat import (
     recompile_without_metrics,
     scoped_random_state,
 )
+from ._monitor import flatten_callbacks, monitors_first, partition_history
 from ._predict import PREDICT_BATCH_SIZE, predict_in_batches
 
 
@@ -58,8 +59,6 @@ class _PartitionAwareMixin:
     def _initialize_callbacks(self) -> None:
         # Keras runs callbacks in list order: a PartitionMonitor listed after
         # EarlyStopping would write its keys too late, so monitors go first.
-        from ._monitor import monitors_first
-
         super()._initialize_callbacks()
         self._fit_callbacks = monitors_first(self._fit_callbacks, estimator=self)
 
@@ -67,8 +66,6 @@ class _PartitionAwareMixin:
         self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
     ):
         # Expose what the monitors saw, as history_ exposes the epoch logs.
-        from ._monitor import partition_history
-
         super()._fit_keras_model(
             X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
         )
@@ -154,10 +151,13 @@ class _PartitionAwareMixin:
         return -1 if self.batch_size == -1 else PREDICT_BATCH_SIZE
 
     def _uses_predict_machinery(self) -> bool:
-        # Callbacks, steps, or an explicit predict__ option need Model.predict.
+        # A predict__ option (steps, verbose, ...) or a callback with predict
+        # hooks needs Model.predict; callbacks= also reach predict in SciKeras,
+        # but EarlyStopping or a PartitionMonitor do nothing there.
         routed = {k for k in self.get_params() if k.startswith("predict__")}
-        return bool(getattr(self, "_predict_callbacks", None)) or bool(
-            routed - {"predict__batch_size"}
+        callbacks = getattr(self, "_predict_callbacks", None) or []
+        return bool(routed - {"predict__batch_size"}) or any(
+            _acts_on_predict(callback) for callback in flatten_callbacks(callbacks)
         )
 
     def score_partitions(
@@ -209,6 +209,23 @@ class _PartitionAwareMixin:
             sample_weight=sample_weight,
             min_partition_size=min_partition_size,
         )
+
+
+_PREDICT_HOOKS = (
+    "on_predict_begin",
+    "on_predict_end",
+    "on_predict_batch_begin",
+    "on_predict_batch_end",
+)
+
+
+def _acts_on_predict(callback) -> bool:
+    """Whether ``callback`` overrides any of Keras's predict hooks."""
+    base = keras.callbacks.Callback
+    return any(
+        getattr(type(callback), hook) is not getattr(base, hook)
+        for hook in _PREDICT_HOOKS
+    )
 
 
 class PartitionAwareClassifier(_PartitionAwareMixin, KerasClassifier):

@@ -551,13 +551,13 @@ def _short(value: Any) -> str:
     return repr(value) if value is None or isinstance(value, str) else "<array>"
 
 
-def _flatten(callbacks: Any) -> Iterable[Any]:
+def flatten_callbacks(callbacks: Any) -> Iterable[Any]:
     """Callbacks in order, nested lists (allowed by SciKeras and Keras) flattened."""
     if callbacks is None:
         return
     if isinstance(callbacks, (list, tuple)):
         for callback in callbacks:
-            yield from _flatten(callback)
+            yield from flatten_callbacks(callback)
     else:
         yield callbacks
 
@@ -595,7 +595,7 @@ def monitors_first(callbacks: Any, *, estimator: Any = None) -> list:
     >>> [type(c).__name__ for c in monitors_first([stop, [monitor]])]
     ['PartitionMonitor', 'EarlyStopping']
     """
-    flat = list(_flatten(callbacks))
+    flat = list(flatten_callbacks(callbacks))
     monitors = [c for c in flat if isinstance(c, PartitionMonitor)]
     prefixes = [m.prefix for m in monitors]
     shared = sorted({p for p in prefixes if prefixes.count(p) > 1})
@@ -635,7 +635,7 @@ def partition_history(callbacks: Any) -> pd.DataFrame | None:
     """
     frames = [
         callback.history_.assign(monitor=callback.prefix)
-        for callback in _flatten(callbacks)
+        for callback in flatten_callbacks(callbacks)
         if isinstance(callback, PartitionMonitor) and callback._records
     ]
     if not frames:

@@ -267,6 +267,16 @@ def test_predict_callbacks_still_go_through_keras_predict():
     assert seen == [0]
 
 
+def test_training_callbacks_do_not_slow_prediction_down(monkeypatch):
+    X, y = _data()
+    stop = keras.callbacks.EarlyStopping(monitor="loss", patience=1)
+    clf = _clf(callbacks=[stop], random_state=0).fit(X, y)
+    monkeypatch.setattr(
+        clf.model_, "predict", lambda *a, **k: pytest.fail("used Model.predict")
+    )
+    assert clf.predict(X).shape == (len(X),)
+
+
 def test_string_labels_and_multiclass_round_trip():
     X, y = _data(n_classes=3)
     labels = np.array(["low", "mid", "high"])[y]
