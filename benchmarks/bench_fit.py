@@ -89,14 +89,22 @@ def candidates(X, y, epochs: int, batch: int) -> dict:
 
 
 def predict_candidates(X, y) -> dict:
-    model = build(X.shape[1])
-    model.fit(X, y, epochs=1, batch_size=256, verbose=0)
-    return {
+    def builder():
+        return build(X.shape[1])
+
+    est = PartitionAwareClassifier(builder, epochs=1, batch_size=256, verbose=0)
+    est.fit(X, y)
+    model = est.model_
+    candidates = {
         f"model.predict, batch {b}": (
             lambda b=b: model.predict(X, batch_size=b, verbose=0)
         )
         for b in (32, 4096)
     }
+    candidates["skpart predict_proba (compiled function, batch 4096)"] = lambda: (
+        est.predict_proba(X)
+    )
+    return candidates
 
 
 def report(title, times, baseline) -> str:
