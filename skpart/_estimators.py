@@ -7,6 +7,7 @@ by :meth:`score_partitions` and :class:`~skpart.PartitionMonitor`.
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import keras
@@ -53,7 +54,7 @@ class _PartitionAwareMixin:
                 "score_partitions(...) after training and from "
                 "PartitionMonitor(...) during training.",
                 UserWarning,
-                stacklevel=5,
+                stacklevel=_caller_stacklevel(),
             )
 
     def _initialize_callbacks(self) -> None:
@@ -209,6 +210,23 @@ class _PartitionAwareMixin:
             sample_weight=sample_weight,
             min_partition_size=min_partition_size,
         )
+
+
+def _caller_stacklevel() -> int:
+    """Stack level of the first frame outside skpart and SciKeras.
+
+    A warning raised deep in SciKeras's fit then names the user's own line,
+    whichever of fit, partial_fit or a search called it.
+    """
+    frame, level = sys._getframe(2), 2
+    while frame is not None and _in_library(frame):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _in_library(frame) -> bool:
+    module = frame.f_globals.get("__name__", "")
+    return module.partition(".")[0] in ("skpart", "scikeras")
 
 
 _PREDICT_HOOKS = (

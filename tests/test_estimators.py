@@ -77,6 +77,8 @@ def test_model_compiled_with_metrics_trains_without_them_and_warns_once():
     assert "score_partitions" in messages[0] and "PartitionMonitor" in messages[0]
     assert sorted(clf.history_) == ["loss"]
     assert clf.model_.metrics_names == ["loss"]
+    # The warning names the line that called fit, not a line inside SciKeras.
+    assert [w.filename for w in caught if "loss only" in str(w.message)] == [__file__]
 
 
 def test_metrics_argument_is_not_used_for_training():
