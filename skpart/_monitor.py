@@ -30,6 +30,7 @@ from ._groups import encode_groups, partition_indices
 from ._metric_specs import MetricSpec, resolve_metrics
 from ._metrics import compute_named_metrics
 from ._predict import predict_in_batches, take_rows
+from ._report import summarize_values
 from ._weights import default_sample_weight, resolve_sample_weight
 
 #: Aggregates written into the epoch logs, as ``{prefix}{metric}_{aggregate}``.
@@ -390,15 +391,9 @@ class PartitionMonitor(keras.callbacks.Callback):
         """``{prefix}{metric}_{aggregate}`` over partitions with a defined value."""
         logs = {}
         for spec in self._prepared.specs:
-            defined = values[spec.name][~np.isnan(values[spec.name])]
-            if defined.size == 0:
-                stats = dict.fromkeys(AGGREGATES, float("nan"))
-            else:
-                low, high = float(defined.min()), float(defined.max())
-                worst, best = (low, high) if spec.greater_is_better else (high, low)
-                stats = dict(
-                    worst=worst, mean=float(defined.mean()), best=best, gap=high - low
-                )
+            stats = summarize_values(
+                pd.Series(values[spec.name]), spec.greater_is_better
+            )
             for aggregate in AGGREGATES:
                 logs[f"{self.prefix}{spec.name}_{aggregate}"] = stats[aggregate]
         return logs

@@ -142,7 +142,7 @@ class PartitionReport:
         """Aggregates of each metric over reliable partitions (see class doc)."""
         reliable = self.by_partition[self.by_partition["reliable"].astype(bool)]
         rows = [
-            _summarize(reliable[name], self.greater_is_better[name])
+            summarize_values(reliable[name], self.greater_is_better[name])
             for name in self.metrics
         ]
         summary = pd.DataFrame(rows, index=pd.Index(self.metrics, name="metric"))
@@ -249,8 +249,12 @@ class PartitionReport:
         )
 
 
-def _summarize(values: pd.Series, greater_is_better: bool) -> dict:
-    """Aggregate one metric's defined values (an empty result is NaN)."""
+def summarize_values(values: pd.Series, greater_is_better: bool) -> dict:
+    """Aggregate one metric's defined values (an empty result is NaN).
+
+    The one rule for worst, best, mean, std and gap over partitions: the
+    report's ``summary`` and the monitor's epoch logs both use it.
+    """
     values = values.dropna()
     if values.empty:
         nan = float("nan")
