@@ -38,7 +38,7 @@ from _common import (  # noqa: E402
 )
 
 from skpart._groups import encode_groups, partition_indices  # noqa: E402
-from skpart._monitor import PartitionMonitor  # noqa: E402
+from skpart.keras._monitor import PartitionMonitor  # noqa: E402
 
 
 def make_data(n_rows: int, n_partitions: int, n_features: int, seed: int = 0):

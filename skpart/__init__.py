@@ -16,9 +16,9 @@ from ._scoring import make_partition_scorer
 __version__ = "0.1.0.dev0"
 
 _LAZY = {
-    "PartitionAwareClassifier": "._estimators",
-    "PartitionAwareRegressor": "._estimators",
-    "PartitionMonitor": "._monitor",
+    "PartitionAwareClassifier": ".keras",
+    "PartitionAwareRegressor": ".keras",
+    "PartitionMonitor": ".keras",
 }
 
 __all__ = [

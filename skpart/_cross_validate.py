@@ -18,9 +18,10 @@ import pandas as pd
 from sklearn import get_config
 from sklearn.base import is_classifier
 from sklearn.model_selection import GroupKFold, check_cv, cross_validate
-from sklearn.utils import _safe_indexing, indexable
-from sklearn.utils.validation import _num_samples, column_or_1d
+from sklearn.utils import indexable
+from sklearn.utils.validation import column_or_1d
 
+from ._compat import _num_samples, _safe_indexing
 from ._evaluate import _check_min_partition_size, _predict_once, metrics_by_partition
 from ._groups import encode_groups
 from ._metric_specs import needs_proba, resolve_metrics

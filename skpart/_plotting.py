@@ -1,9 +1,10 @@
-"""Charts of per-partition values over epochs (matplotlib imported lazily)."""
+"""Charts of reports and of per-partition values over epochs (matplotlib lazily)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -12,9 +13,56 @@ def _pyplot() -> Any:
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - depends on the env
         raise ImportError(
-            "PartitionMonitor.plot needs matplotlib: pip install skpart[plot]"
+            "skpart's charts need matplotlib: pip install skpart[plot]"
         ) from exc
     return plt
+
+
+def plot_report(report: Any, metric: str, *, ax: Any = None) -> Any:
+    """Draw one metric of a PartitionReport as horizontal bars, worst first.
+
+    Unreliable partitions are drawn in grey; a dashed line marks the overall
+    value.
+
+    Parameters
+    ----------
+    report : PartitionReport
+        The report to draw.
+    metric : str
+        One of ``report.metrics``.
+    ax : matplotlib Axes, default=None
+        Axes to draw on; a new figure when None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    plt = _pyplot()
+    greater_is_better = report.greater_is_better[metric]
+    # Worst first: ascending for scores, descending for losses; NaN last.
+    table = report.by_partition.sort_values(
+        metric, ascending=greater_is_better, na_position="last"
+    )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 1.5 + 0.3 * len(table)))
+    positions = np.arange(len(table))
+    colors = np.where(table["reliable"].astype(bool), "C0", "lightgrey")
+    ax.barh(positions, table[metric].to_numpy(np.float64), color=colors)
+    ax.set_yticks(positions, [format_partition_label(p) for p in table.index])
+    ax.invert_yaxis()
+    overall = report.overall[metric]
+    ax.axvline(overall, color="k", linestyle="--", label=f"overall {overall:.3g}")
+    direction = "higher" if greater_is_better else "lower"
+    ax.set_xlabel(f"{metric} ({direction} is better)")
+    ax.legend(loc="best")
+    return ax
+
+
+def format_partition_label(label: Any) -> str:
+    """Format a partition label for an axis: tuples of several columns joined."""
+    if isinstance(label, tuple):
+        return " / ".join(str(part) for part in label)
+    return str(label)
 
 
 def plot_partition_history(

@@ -187,30 +187,9 @@ class PartitionReport:
         -------
         matplotlib.axes.Axes
         """
-        metric = self._check_metric(metric)
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as exc:  # pragma: no cover - depends on the env
-            raise ImportError(
-                "PartitionReport.plot needs matplotlib: pip install skpart[plot]"
-            ) from exc
-        # Worst first: ascending for scores, descending for losses; NaN last.
-        table = self.by_partition.sort_values(
-            metric, ascending=self.greater_is_better[metric], na_position="last"
-        )
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 1.5 + 0.3 * len(table)))
-        positions = np.arange(len(table))
-        colors = np.where(table["reliable"].astype(bool), "C0", "lightgrey")
-        ax.barh(positions, table[metric].to_numpy(np.float64), color=colors)
-        ax.set_yticks(positions, [_format_label(p) for p in table.index])
-        ax.invert_yaxis()
-        overall = self.overall[metric]
-        ax.axvline(overall, color="k", linestyle="--", label=f"overall {overall:.3g}")
-        direction = "higher" if self.greater_is_better[metric] else "lower"
-        ax.set_xlabel(f"{metric} ({direction} is better)")
-        ax.legend(loc="best")
-        return ax
+        from ._plotting import plot_report
+
+        return plot_report(self, self._check_metric(metric), ax=ax)
 
     def _check_metric(self, metric: str | None) -> str:
         if metric is None:
@@ -280,10 +259,3 @@ def summarize_values(values: pd.Series, greater_is_better: bool) -> dict:
         worst_partition=worst_label,
         n_partitions=len(values),
     )
-
-
-def _format_label(label: Any) -> str:
-    """Format a partition label for an axis: tuples of several columns joined."""
-    if isinstance(label, tuple):
-        return " / ".join(str(part) for part in label)
-    return str(label)

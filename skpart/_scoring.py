@@ -12,15 +12,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
-
-# Re-exported by sklearn's public routing module; the base of sklearn's scorers.
 from sklearn import get_config
-from sklearn.utils.metadata_routing import (
-    MetadataRequest,
-    _MetadataRequester,
-    get_routing_for_object,
-)
+from sklearn.utils.metadata_routing import MetadataRequest, get_routing_for_object
 
+from ._compat import _MetadataRequester
 from ._evaluate import _check_min_partition_size, score_partitions
 from ._metric_specs import MetricSpec, _is_metric_tuple, resolve_metrics
 from ._report import PartitionReport

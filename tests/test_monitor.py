@@ -12,7 +12,7 @@ from sklearn.base import clone
 from sklearn.metrics import accuracy_score, log_loss, r2_score
 from sklearn.utils.class_weight import compute_sample_weight
 
-from skpart._monitor import PartitionMonitor, monitors_first, partition_history
+from skpart.keras._monitor import PartitionMonitor, monitors_first, partition_history
 
 from ._models import tiny_classifier, tiny_regressor
 

@@ -199,7 +199,7 @@ class _PartitionAwareMixin:
         PartitionReport
             Per-partition metrics, the pooled metrics and their summary.
         """
-        from ._evaluate import score_partitions
+        from .._evaluate import score_partitions
 
         return score_partitions(
             self,

@@ -19,19 +19,20 @@ import pandas as pd
 from sklearn.base import is_classifier as _is_classifier
 from sklearn.utils.validation import column_or_1d
 
-from ._evaluate import (
+from .._evaluate import (
     PartitionMetricWarning,
     _call,
     _is_continuous,
     _is_regression,
     _truncate,
 )
-from ._groups import encode_groups, partition_indices
-from ._metric_specs import MetricSpec, resolve_metrics
-from ._metrics import compute_named_metrics
+from .._groups import encode_groups, partition_indices
+from .._metric_specs import MetricSpec, resolve_metrics
+from .._metrics import compute_named_metrics
+from .._plotting import plot_partition_history
+from .._report import summarize_values
+from .._weights import default_sample_weight, resolve_sample_weight
 from ._predict import predict_in_batches, take_rows
-from ._report import summarize_values
-from ._weights import default_sample_weight, resolve_sample_weight
 
 #: Aggregates written into the epoch logs, as ``{prefix}{metric}_{aggregate}``.
 AGGREGATES = ("worst", "mean", "best", "gap")
@@ -107,7 +108,7 @@ class PartitionMonitor(keras.callbacks.Callback):
     --------
     >>> import keras, numpy as np
     >>> from skpart import PartitionAwareClassifier
-    >>> from skpart._monitor import PartitionMonitor
+    >>> from skpart.keras._monitor import PartitionMonitor
     >>> def build(meta):
     ...     return keras.Sequential([keras.Input((meta["n_features_in_"],)),
     ...                              keras.layers.Dense(1, activation="sigmoid")])
@@ -438,8 +439,6 @@ class PartitionMonitor(keras.callbacks.Callback):
         --------
         >>> ax = monitor.plot("accuracy")  # doctest: +SKIP
         """
-        from ._plotting import plot_partition_history
-
         history = self.history_
         metrics = list(dict.fromkeys(history["metric"]))
         if metric is None:
@@ -584,7 +583,7 @@ def monitors_first(callbacks: Any, *, estimator: Any = None) -> list:
     Examples
     --------
     >>> import keras, numpy as np
-    >>> from skpart._monitor import PartitionMonitor, monitors_first
+    >>> from skpart.keras._monitor import PartitionMonitor, monitors_first
     >>> stop = keras.callbacks.EarlyStopping()
     >>> monitor = PartitionMonitor(np.zeros((2, 1)), [0, 1], ["a", "b"])
     >>> [type(c).__name__ for c in monitors_first([stop, [monitor]])]
@@ -624,7 +623,7 @@ def partition_history(callbacks: Any) -> pd.DataFrame | None:
 
     Examples
     --------
-    >>> from skpart._monitor import partition_history
+    >>> from skpart.keras._monitor import partition_history
     >>> partition_history([]) is None
     True
     """
