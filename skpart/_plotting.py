@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.utils import check_scalar
+
+#: Partitions a report chart shows when ``top`` is None and there are more.
+DEFAULT_TOP = 30
+#: A new report figure is never taller than this (inches), whatever ``top``.
+MAX_HEIGHT = 14.0
+#: Above this many partitions a history chart draws bands instead of lines.
+DEFAULT_MAX_LINES = 20
+
+RELIABLE_COLOR = "C0"
+UNRELIABLE_COLOR = "0.6"
+WORST_COLOR = "C3"
 
 
 def _pyplot() -> Any:
@@ -18,11 +31,18 @@ def _pyplot() -> Any:
     return plt
 
 
-def plot_report(report: Any, metric: str, *, ax: Any = None) -> Any:
-    """Draw one metric of a PartitionReport as horizontal bars, worst first.
+def plot_report(
+    report: Any, metric: str, *, ax: Any = None, top: int | None = None
+) -> Any:
+    """Draw one metric of a PartitionReport as one dot per partition, worst first.
 
-    Unreliable partitions are drawn in grey; a dashed line marks the overall
-    value.
+    The value axis is fitted to the values shown (with their intervals and the
+    overall value), so close values stay apart. Each tick label gives the
+    partition's row count; partitions with fewer than ``min_partition_size``
+    rows are hollow grey dots (they do not count in the summary); a partition
+    whose value is undefined (NaN) is marked "undefined" and has no dot.
+    Intervals, when the report has them, are horizontal lines through the
+    dots; a dashed line and a shaded band mark the overall value and interval.
 
     Parameters
     ----------
@@ -31,35 +51,242 @@ def plot_report(report: Any, metric: str, *, ax: Any = None) -> Any:
     metric : str
         One of ``report.metrics``.
     ax : matplotlib Axes, default=None
-        Axes to draw on; a new figure when None.
+        Axes to draw on; a new figure, sized to the rows shown, when None.
+    top : int, default=None
+        Show the ``top`` worst partitions among those with at least
+        ``min_partition_size`` rows and a defined value. When None, every
+        partition is shown if there are at most 30, else the 30 worst. The
+        title says how many of how many partitions are shown.
 
     Returns
     -------
     matplotlib.axes.Axes
+
+    See Also
+    --------
+    plot_partition_history : A metric per partition over training epochs.
     """
     plt = _pyplot()
+    if top is not None:
+        check_scalar(top, "top", numbers.Integral, min_val=1)
     greater_is_better = report.greater_is_better[metric]
+    frame = report.by_partition
+    n_partitions = len(frame)
     # Worst first: ascending for scores, descending for losses; NaN last.
-    table = report.by_partition.sort_values(
-        metric, ascending=greater_is_better, na_position="last"
+    ordered = frame.sort_values(
+        metric, ascending=greater_is_better, na_position="last", kind="stable"
     )
+    if top is None and n_partitions > DEFAULT_TOP:
+        top = DEFAULT_TOP
+    if top is not None:
+        eligible = ordered[ordered["reliable"].astype(bool) & ordered[metric].notna()]
+        shown = eligible.head(top)
+    else:
+        eligible = shown = ordered
+    n_shown = len(shown)
+
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 1.5 + 0.3 * len(table)))
-    positions = np.arange(len(table))
-    colors = np.where(table["reliable"].astype(bool), "C0", "lightgrey")
-    ax.barh(positions, table[metric].to_numpy(np.float64), color=colors)
-    ax.set_yticks(positions, [format_partition_label(p) for p in table.index])
-    ax.invert_yaxis()
-    overall = report.overall[metric]
-    ax.axvline(overall, color="k", linestyle="--", label=f"overall {overall:.3g}")
+        height = min(2.0 + 0.28 * max(n_shown, 1), MAX_HEIGHT)
+        _, ax = plt.subplots(figsize=(6.4, height), layout="constrained")
+
+    values = shown[metric].to_numpy(np.float64)
+    reliable = shown["reliable"].to_numpy(bool)
+    defined = ~np.isnan(values)
+    positions = np.arange(n_shown)
+    intervals = _interval_bounds(report, metric, shown.index)
+    overall = float(report.overall[metric])
+    overall_interval = _overall_interval(report, metric)
+    level = getattr(report, "confidence_level", None)
+    interval_name = f"{level:.0%} interval" if level is not None else "interval"
+
+    if intervals is not None:
+        low, high = intervals
+        has_interval = defined & ~np.isnan(low) & ~np.isnan(high)
+        ax.hlines(
+            positions[has_interval],
+            low[has_interval],
+            high[has_interval],
+            colors=np.where(reliable, RELIABLE_COLOR, UNRELIABLE_COLOR)[has_interval],
+            linewidth=2,
+            zorder=2,
+            label=interval_name,
+            gid="intervals",
+        )
+    if overall_interval is not None:
+        ax.axvspan(
+            *overall_interval,
+            color="0.88",
+            zorder=0,
+            label=f"overall {interval_name}",
+            gid="overall interval",
+        )
+    if not np.isnan(overall):
+        ax.axvline(
+            overall, color="k", linestyle="--", lw=1, label=f"overall {overall:.3g}"
+        )
+    dots = defined & reliable
+    ax.scatter(
+        values[dots],
+        positions[dots],
+        s=40,
+        color=RELIABLE_COLOR,
+        zorder=3,
+        label="partition" if dots.any() else None,
+        gid="partitions",
+    )
+    hollow = defined & ~reliable
+    if hollow.any():
+        ax.scatter(
+            values[hollow],
+            positions[hollow],
+            s=40,
+            facecolors="white",
+            edgecolors=UNRELIABLE_COLOR,
+            linewidths=1.5,
+            zorder=3,
+            label=(f"fewer than {report.min_partition_size} rows (not in summary)"),
+            gid="unreliable partitions",
+        )
+    # An undefined value is said in words at its row, never drawn as a value.
+    row_transform = ax.get_yaxis_transform()  # x in axes fraction, y in data
+    for position in positions[~defined]:
+        ax.text(
+            0.01,
+            position,
+            "undefined",
+            transform=row_transform,
+            va="center",
+            ha="left",
+            style="italic",
+            color="0.35",
+            gid="undefined",
+        )
+
+    ax.set_yticks(
+        positions,
+        [
+            f"{format_partition_label(label)} (n={count:,})"
+            for label, count in zip(shown.index, shown["n_samples"], strict=True)
+        ],
+    )
+    if n_shown > 40:
+        ax.tick_params(axis="y", labelsize=max(4.0, 10.0 * 40 / n_shown))
+    ax.set_ylim(n_shown - 0.5, -0.5)  # worst at the top
+    ax.grid(axis="y", color="0.92", zorder=0)
+    ax.grid(axis="x", color="0.95", zorder=0)
+    ax.set_axisbelow(True)
+    limits = _value_limits(values, intervals, [overall, *(overall_interval or ())])
+    if limits is not None:
+        ax.set_xlim(*limits)
     direction = "higher" if greater_is_better else "lower"
     ax.set_xlabel(f"{metric} ({direction} is better)")
-    ax.legend(loc="best")
+    ax.set_title(
+        _report_title(report, metric, n_shown, n_partitions, len(eligible), top)
+    )
+    _legend_below(ax)
     return ax
 
 
+def _interval_bounds(
+    report: Any, metric: str, index: pd.Index
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(low, high) of ``metric`` for the partitions shown, or None."""
+    intervals = getattr(report, "intervals", None)
+    if intervals is None or metric not in intervals.columns.get_level_values(0):
+        return None
+    rows = intervals.loc[index, metric]
+    return rows["low"].to_numpy(np.float64), rows["high"].to_numpy(np.float64)
+
+
+def _overall_interval(report: Any, metric: str) -> tuple[float, float] | None:
+    intervals = getattr(report, "overall_intervals", None)
+    if intervals is None or metric not in intervals.index:
+        return None
+    low, high = (float(intervals.loc[metric, side]) for side in ("low", "high"))
+    if np.isnan(low) or np.isnan(high):
+        return None
+    return low, high
+
+
+def _value_limits(
+    values: np.ndarray,
+    intervals: tuple[np.ndarray, np.ndarray] | None,
+    extra: list[float],
+) -> tuple[float, float] | None:
+    """Axis limits from the data range with a margin; None when nothing is defined."""
+    parts = [values, np.asarray(extra, dtype=np.float64)]
+    if intervals is not None:
+        parts.extend(intervals)
+    data = np.concatenate(parts)
+    data = data[np.isfinite(data)]
+    if data.size == 0:
+        return None
+    low, high = float(data.min()), float(data.max())
+    span = high - low
+    margin = 0.08 * span if span > 0 else max(0.05 * abs(high), 0.05)
+    return low - margin, high + margin
+
+
+def _report_title(
+    report: Any,
+    metric: str,
+    n_shown: int,
+    n_partitions: int,
+    n_eligible: int,
+    top: int | None,
+) -> str:
+    if top is None:
+        return f"{metric}: all {n_partitions} partitions, worst first"
+    title = f"{metric}: {n_shown} worst of {n_partitions} partitions (top={top})"
+    if n_eligible < n_partitions:
+        title += (
+            f"\nranked among the {n_eligible} with >= "
+            f"{report.min_partition_size} rows and a defined value"
+        )
+    return title
+
+
+def _legend_below(ax: Any) -> None:
+    """Put the legend under the x axis label, where it covers no data."""
+    from matplotlib.transforms import offset_copy
+
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return
+    # Below the tick labels and the axis label, whatever the axes height.
+    font = ax.xaxis.label.get_fontsize()
+    below = offset_copy(ax.transAxes, fig=ax.figure, y=-3.6 * font, units="points")
+    ax.legend(
+        handles,
+        labels,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        bbox_transform=below,
+        ncol=min(len(handles), 2),
+        frameon=False,
+        fontsize="small",
+    )
+
+
 def format_partition_label(label: Any) -> str:
-    """Format a partition label for an axis: tuples of several columns joined."""
+    """Format a partition label for a chart or a table.
+
+    Parameters
+    ----------
+    label : object
+        A partition label; a tuple for several group columns.
+
+    Returns
+    -------
+    str
+        The label as text, the parts of a tuple joined by ``" / "``.
+
+    Examples
+    --------
+    >>> from skpart._plotting import format_partition_label
+    >>> format_partition_label(("north", 2))
+    'north / 2'
+    """
     if isinstance(label, tuple):
         return " / ".join(str(part) for part in label)
     return str(label)
@@ -71,49 +298,99 @@ def plot_partition_history(
     metric: str,
     greater_is_better: bool,
     ax: Any = None,
+    max_lines: int = DEFAULT_MAX_LINES,
 ) -> Any:
-    """Draw one line per partition over epochs; highlight the worst partition.
+    """Draw each partition's values over epochs; highlight the worst partition.
 
     The worst partition is the one with the worst value at the last evaluated
     epoch; a dashed line follows the worst value at each epoch (which may move
-    from partition to partition).
+    from partition to partition). Epochs are drawn counted from 1, as Keras
+    prints them ("Epoch 1/10"), while ``history`` numbers them from 0, as
+    Keras's callbacks do: epoch 0 of the history is drawn at 1.
 
     Parameters
     ----------
     history : DataFrame
-        Tidy rows of one metric: ``epoch``, ``partition``, ``value``.
+        Tidy rows of one metric: ``epoch`` (0-based), ``partition``, ``value``.
     metric : str
         Name for the axis label.
     greater_is_better : bool
         Direction of the metric.
     ax : matplotlib Axes, default=None
         Axes to draw on; a new figure when None.
+    max_lines : int, default=20
+        Most partitions drawn as one line each. With more, the partitions are
+        drawn as bands (their range and middle half at each epoch) and a
+        median line, and only the worst partition keeps its own line.
 
     Returns
     -------
     matplotlib.axes.Axes
+
+    See Also
+    --------
+    plot_report : A metric per partition of a PartitionReport.
     """
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
-    table = history.pivot_table(
-        index="epoch", columns="partition", values="value", dropna=False
-    )
+        _, ax = plt.subplots(figsize=(7, 4.6), layout="constrained")
+    # Codes, not labels, as columns: tuple labels would become a MultiIndex.
+    codes, labels = pd.factorize(history["partition"])
+    table = pd.DataFrame(
+        {"epoch": history["epoch"].to_numpy(), "code": codes, "value": history["value"]}
+    ).pivot_table(index="epoch", columns="code", values="value", dropna=False)
+    epochs = table.index.to_numpy() + 1  # Keras prints epochs from 1
     last = table.iloc[-1].dropna()
     worst = None
     if not last.empty:
-        worst = last.idxmax() if not greater_is_better else last.idxmin()
-    # Many partitions: thin translucent lines, so the highlighted one stands out.
-    alpha = max(0.15, min(0.8, 8 / max(table.shape[1], 1)))
-    for partition in table.columns:
-        if partition != worst:
-            ax.plot(table.index, table[partition], color="grey", lw=0.8, alpha=alpha)
+        worst = last.idxmin() if greater_is_better else last.idxmax()
+    n_lines = table.shape[1]
+    if n_lines <= max_lines:
+        # Thin translucent lines, so the highlighted one stands out.
+        alpha = max(0.25, min(0.8, 8 / max(n_lines, 1)))
+        others = [code for code in table.columns if code != worst]
+        for i, code in enumerate(others):
+            ax.plot(
+                epochs,
+                table[code],
+                color="grey",
+                lw=0.8,
+                alpha=alpha,
+                label=f"other partitions ({len(others)})" if i == 0 else None,
+            )
+    else:
+        ax.fill_between(
+            epochs,
+            table.min(axis=1),
+            table.max(axis=1),
+            color="0.85",
+            lw=0,
+            label=f"range of the {n_lines} partitions",
+        )
+        ax.fill_between(
+            epochs,
+            table.quantile(0.25, axis=1),
+            table.quantile(0.75, axis=1),
+            color="0.7",
+            lw=0,
+            label="middle half of the partitions",
+        )
+        ax.plot(epochs, table.median(axis=1), color="0.4", lw=1, label="median")
     if worst is not None:
-        ax.plot(table.index, table[worst], color="C3", lw=2.2, label=f"{worst}")
+        ax.plot(
+            epochs,
+            table[worst],
+            color=WORST_COLOR,
+            lw=2.2,
+            label=f"worst at the last epoch: {format_partition_label(labels[worst])}",
+        )
     aggregate = table.min(axis=1) if greater_is_better else table.max(axis=1)
-    ax.plot(table.index, aggregate, "k--", lw=1, label="worst at each epoch")
+    ax.plot(epochs, aggregate, "k--", lw=1, label="worst at each epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     direction = "higher" if greater_is_better else "lower"
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"{metric} ({direction} is better)")
-    ax.legend(loc="best", title="worst partition (last epoch)")
+    _legend_below(ax)
     return ax

@@ -170,11 +170,16 @@ class PartitionReport:
             }
         )
 
-    def plot(self, metric: str | None = None, ax: Any = None) -> Any:
-        """Plot one metric per partition as horizontal bars, worst first.
+    def plot(
+        self, metric: str | None = None, ax: Any = None, *, top: int | None = None
+    ) -> Any:
+        """Plot one metric with one dot per partition, worst first.
 
-        Unreliable partitions are drawn in grey; a dashed line marks the
-        overall value.
+        The value axis is fitted to the data, so close values stay apart. Tick
+        labels give each partition's row count; partitions under
+        ``min_partition_size`` rows are hollow grey dots, undefined (NaN)
+        values are marked "undefined", intervals (when the report has them)
+        are drawn through the dots, and a dashed line marks the overall value.
 
         Parameters
         ----------
@@ -182,14 +187,32 @@ class PartitionReport:
             Metric to plot; the first metric when None.
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure when None.
+        top : int, default=None
+            Show only the ``top`` worst partitions among those with at least
+            ``min_partition_size`` rows and a defined value. When None, all
+            partitions if there are at most 30, else the 30 worst; the title
+            says how many of how many are shown.
 
         Returns
         -------
         matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> from skpart import metrics_by_partition
+        >>> report = metrics_by_partition(
+        ...     np.array([0, 1, 1, 0, 1, 1]), np.array([0, 1, 0, 0, 1, 1]),
+        ...     np.array(["a", "a", "a", "b", "b", "b"]), metrics=["accuracy"])
+        >>> ax = report.plot("accuracy", top=1)
+        >>> [label.get_text() for label in ax.get_yticklabels()]
+        ['a (n=3)']
         """
         from ._plotting import plot_report
 
-        return plot_report(self, self._check_metric(metric), ax=ax)
+        return plot_report(self, self._check_metric(metric), ax=ax, top=top)
 
     def _check_metric(self, metric: str | None) -> str:
         if metric is None:
@@ -220,12 +243,9 @@ class PartitionReport:
             )
 
     def _repr_html_(self) -> str:
-        return (
-            f"<div><p><b>{self._title()}</b></p>"
-            f"<p>summary</p>{self.summary.to_html()}"
-            f"<p>overall</p>{self.overall.to_frame().to_html()}"
-            f"<p>by partition</p>{self.by_partition.to_html(max_rows=30)}</div>"
-        )
+        from ._report_html import report_html
+
+        return report_html(self)
 
 
 def summarize_values(values: pd.Series, greater_is_better: bool) -> dict:
