@@ -85,9 +85,10 @@ def plot_report(
         eligible = shown = ordered
     n_shown = len(shown)
 
-    if ax is None:
+    new_figure = ax is None
+    if new_figure:
         height = min(2.0 + 0.28 * max(n_shown, 1), MAX_HEIGHT)
-        _, ax = plt.subplots(figsize=(6.4, height), layout="constrained")
+        _, ax = plt.subplots(figsize=(6.4, height))
 
     values = shown[metric].to_numpy(np.float64)
     reliable = shown["reliable"].to_numpy(bool)
@@ -99,31 +100,6 @@ def plot_report(
     level = getattr(report, "confidence_level", None)
     interval_name = f"{level:.0%} interval" if level is not None else "interval"
 
-    if intervals is not None:
-        low, high = intervals
-        has_interval = defined & ~np.isnan(low) & ~np.isnan(high)
-        ax.hlines(
-            positions[has_interval],
-            low[has_interval],
-            high[has_interval],
-            colors=np.where(reliable, RELIABLE_COLOR, UNRELIABLE_COLOR)[has_interval],
-            linewidth=2,
-            zorder=2,
-            label=interval_name,
-            gid="intervals",
-        )
-    if overall_interval is not None:
-        ax.axvspan(
-            *overall_interval,
-            color="0.88",
-            zorder=0,
-            label=f"overall {interval_name}",
-            gid="overall interval",
-        )
-    if not np.isnan(overall):
-        ax.axvline(
-            overall, color="k", linestyle="--", lw=1, label=f"overall {overall:.3g}"
-        )
     dots = defined & reliable
     ax.scatter(
         values[dots],
@@ -144,8 +120,33 @@ def plot_report(
             edgecolors=UNRELIABLE_COLOR,
             linewidths=1.5,
             zorder=3,
-            label=(f"fewer than {report.min_partition_size} rows (not in summary)"),
+            label=f"fewer than {report.min_partition_size} rows (not in summary)",
             gid="unreliable partitions",
+        )
+    if intervals is not None:
+        low, high = intervals
+        has_interval = defined & ~np.isnan(low) & ~np.isnan(high)
+        ax.hlines(
+            positions[has_interval],
+            low[has_interval],
+            high[has_interval],
+            colors=np.where(reliable, RELIABLE_COLOR, UNRELIABLE_COLOR)[has_interval],
+            linewidth=2,
+            zorder=2,
+            label=interval_name,
+            gid="intervals",
+        )
+    if not np.isnan(overall):
+        ax.axvline(
+            overall, color="k", linestyle="--", lw=1, label=f"overall {overall:.3g}"
+        )
+    if overall_interval is not None:
+        ax.axvspan(
+            *overall_interval,
+            color="0.88",
+            zorder=0,
+            label=f"overall {interval_name}",
+            gid="overall interval",
         )
     # An undefined value is said in words at its row, never drawn as a value.
     row_transform = ax.get_yaxis_transform()  # x in axes fraction, y in data
@@ -184,6 +185,9 @@ def plot_report(
         _report_title(report, metric, n_shown, n_partitions, len(eligible), top)
     )
     _legend_below(ax)
+    if new_figure:
+        # Once, not a layout engine: a later tight_layout() by the user is silent.
+        ax.figure.tight_layout()
     return ax
 
 
@@ -334,8 +338,9 @@ def plot_partition_history(
     plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.6), layout="constrained")
+    new_figure = ax is None
+    if new_figure:
+        _, ax = plt.subplots(figsize=(7, 4.6))
     # Codes, not labels, as columns: tuple labels would become a MultiIndex.
     codes, labels = pd.factorize(history["partition"])
     table = pd.DataFrame(
@@ -393,4 +398,7 @@ def plot_partition_history(
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"{metric} ({direction} is better)")
     _legend_below(ax)
+    if new_figure:
+        # Once, not a layout engine: a later tight_layout() by the user is silent.
+        ax.figure.tight_layout()
     return ax

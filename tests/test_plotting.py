@@ -177,6 +177,13 @@ def test_legend_sits_below_the_axis_and_covers_no_partition(own_axes):
     assert not legend.contains(*first)
     assert not legend.overlaps(ax.get_window_extent())
     assert legend.y1 <= ax.xaxis.label.get_window_extent().y0
+    assert fig.bbox.contains(legend.x0, legend.y0)  # not cut off the figure
+
+
+def test_a_chart_on_a_new_figure_leaves_tight_layout_to_the_user(recwarn):
+    ax = hand_report([0.5, 0.9], [20, 20]).plot()
+    ax.figure.tight_layout()  # as the examples do; no layout-engine warning
+    assert not [w for w in recwarn if "layout" in str(w.message)]
 
 
 def test_unreliable_partitions_are_named_in_the_legend():
