@@ -73,7 +73,8 @@ def plot_report(
     frame = report.by_partition
     n_partitions = len(frame)
     # Worst first: ascending for scores, descending for losses; NaN last.
-    ordered = frame.sort_values(
+    # Rows by position (the index is the labels): intervals align by position.
+    ordered = frame.reset_index(drop=True).sort_values(
         metric, ascending=greater_is_better, na_position="last", kind="stable"
     )
     if top is None and n_partitions > DEFAULT_TOP:
@@ -94,7 +95,7 @@ def plot_report(
     reliable = shown["reliable"].to_numpy(bool)
     defined = ~np.isnan(values)
     positions = np.arange(n_shown)
-    intervals = _interval_bounds(report, metric, shown.index)
+    intervals = _interval_bounds(report, metric, shown.index.to_numpy())
     overall = float(report.overall[metric])
     overall_interval = _overall_interval(report, metric)
     level = getattr(report, "confidence_level", None)
@@ -167,12 +168,14 @@ def plot_report(
         positions,
         [
             f"{format_partition_label(label)} (n={count:,})"
-            for label, count in zip(shown.index, shown["n_samples"], strict=True)
+            for label, count in zip(
+                frame.index[shown.index], shown["n_samples"], strict=True
+            )
         ],
     )
     if n_shown > 40:
         ax.tick_params(axis="y", labelsize=max(4.0, 10.0 * 40 / n_shown))
-    ax.set_ylim(n_shown - 0.5, -0.5)  # worst at the top
+    ax.set_ylim(max(n_shown, 1) - 0.5, -0.5)  # worst at the top
     ax.grid(axis="y", color="0.92", zorder=0)
     ax.grid(axis="x", color="0.95", zorder=0)
     ax.set_axisbelow(True)
@@ -192,13 +195,13 @@ def plot_report(
 
 
 def _interval_bounds(
-    report: Any, metric: str, index: pd.Index
+    report: Any, metric: str, positions: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """(low, high) of ``metric`` for the partitions shown, or None."""
+    """(low, high) of ``metric`` for the partitions at ``positions``, or None."""
     intervals = getattr(report, "intervals", None)
     if intervals is None or metric not in intervals.columns.get_level_values(0):
         return None
-    rows = intervals.loc[index, metric]
+    rows = intervals[metric].iloc[positions]
     return rows["low"].to_numpy(np.float64), rows["high"].to_numpy(np.float64)
 
 

@@ -109,6 +109,13 @@ def test_top_must_be_a_positive_integer(top):
         hand_report([0.5, 0.6], [3, 4]).plot(top=top)
 
 
+def test_top_with_no_partition_large_enough_draws_an_empty_chart_that_says_so():
+    ax = hand_report([0.5, 0.7], [3, 4], min_partition_size=10).plot(top=5)
+    assert len(dot_positions(ax)) == 0
+    assert "0 worst of 2 partitions" in ax.get_title()
+    assert "among the 0 with >= 10 rows" in ax.get_title()
+
+
 def test_tick_labels_carry_each_partition_row_count():
     y_true = np.array([0, 1, 1, 0, 1, 0, 1, 1, 0])
     y_pred = np.array([0, 1, 0, 0, 1, 1, 1, 1, 0])
