@@ -347,7 +347,11 @@ def plot_partition_history(
     # Codes, not labels, as columns: tuple labels would become a MultiIndex.
     codes, labels = pd.factorize(history["partition"])
     table = pd.DataFrame(
-        {"epoch": history["epoch"].to_numpy(), "code": codes, "value": history["value"]}
+        {
+            "epoch": history["epoch"].to_numpy(),
+            "code": codes,
+            "value": history["value"].to_numpy(),
+        }
     ).pivot_table(index="epoch", columns="code", values="value", dropna=False)
     epochs = table.index.to_numpy() + 1  # Keras prints epochs from 1
     last = table.iloc[-1].dropna()

@@ -253,6 +253,19 @@ def test_history_counts_epochs_from_one_and_joins_tuple_labels():
     assert not any("(" in text and "'" in text for text in texts)
 
 
+def test_history_of_one_metric_among_several_keeps_skipped_epochs_in_place():
+    # As the monitor passes it: rows of one metric, epochs every 2 (0-based).
+    history = pd.concat(
+        [make_history(["a", "b"]), make_history(["a", "b"]).assign(metric="f1")]
+    ).reset_index(drop=True)
+    history = history[history["epoch"].isin([0, 2]) & (history["metric"] == "f1")]
+    ax = plot_partition_history(history, metric="f1", greater_is_better=True)
+    (worst,) = [line for line in ax.get_lines() if line.get_color() == "C3"]
+    assert list(worst.get_xdata()) == [1, 3]
+    last = history[history["epoch"] == 2].set_index("partition")["value"]
+    np.testing.assert_allclose(worst.get_ydata()[-1], last.min())
+
+
 def test_history_with_many_partitions_draws_bands_not_one_line_each():
     history = make_history([f"p{i}" for i in range(60)])
     ax = plot_partition_history(history, metric="accuracy", greater_is_better=False)
