@@ -103,38 +103,50 @@ if not (
 _MAX_MULTIPLICITY = _REFINE_THRESHOLDS.size
 
 
-def _poisson1_from_bits(first: np.ndarray, refine_bits) -> np.ndarray:
+def _poisson1_from_bits(
+    first: np.ndarray, refine_bits, columns: slice = slice(None)
+) -> np.ndarray:
     """Poisson(1) values from first bytes and, where needed, 24 more bits.
 
     Parameters
     ----------
     first : ndarray of uint8
-        One uniform byte per value, in stream order.
+        One uniform byte per value, in stream order (C order).
     refine_bits : callable
-        ``refine_bits(n)`` returns ``n`` uniform 24-bit integers (uint64), for
-        the values whose first byte is ``>= n_pure``, taken in the order of
-        ``first.ravel()``.
+        ``refine_bits(n)`` returns ``n`` uniform 24-bit integers (uint64), one
+        for each value of ``first`` whose byte is ``>= n_pure``, in stream
+        order, whether or not it lies in ``columns``.
+    columns : slice, default=slice(None)
+        The values wanted, along the last axis of ``first``.
 
     Returns
     -------
     ndarray of uint8
-        Same shape as ``first``.
+        ``first[..., columns]``'s shape.
     """
+    wanted = first[..., columns]
     # A comparison ladder on bytes beats a table lookup (no index widening)
     # and Generator.poisson (one to three doubles per draw) by far; its first
     # two rungs cost one division (a SIMD multiply-shift in NumPy).
-    out = np.floor_divide(first, _FIRST_DIVISOR)
-    step = np.empty(first.shape, dtype=bool)
+    # C-contiguous by construction: the flat writes below must not hit a copy.
+    out = np.floor_divide(wanted, _FIRST_DIVISOR, out=np.empty(wanted.shape, np.uint8))
+    step = np.empty(wanted.shape, dtype=bool)
     for threshold in _FIRST_THRESHOLDS[2:]:
-        np.greater_equal(first, threshold, out=step)
+        np.greater_equal(wanted, threshold, out=step)
         out += step.view(np.uint8)
-    flat_first = first.reshape(-1)
-    rare = np.flatnonzero(flat_first >= _N_PURE)
+    # The refine bits go to the rare bytes by rank in the whole of ``first``,
+    # so that a value never depends on which columns a call asks for.
+    # (flatnonzero: np.nonzero on 2-D arrays is five times slower.)
+    rare = np.flatnonzero(first >= _N_PURE)
     if rare.size:
-        pattern = (flat_first[rare].astype(np.uint64) - _N_PURE) << _REFINE_BITS
-        pattern |= refine_bits(rare.size)
-        values = np.searchsorted(_REFINE_THRESHOLDS, pattern, side="right")
-        out.reshape(-1)[rare] = values
+        bits = refine_bits(rare.size)
+        lo, hi, _ = columns.indices(first.shape[-1])
+        before, column = np.divmod(rare, first.shape[-1])
+        keep = (column >= lo) & (column < hi)
+        pattern = first.reshape(-1)[rare[keep]].astype(np.uint64) - _N_PURE
+        pattern = (pattern << _REFINE_BITS) | bits[keep]
+        at = before[keep] * (hi - lo) + (column[keep] - lo)  # flat in ``out``
+        out.reshape(-1)[at] = np.searchsorted(_REFINE_THRESHOLDS, pattern, side="right")
     return out
 
 
@@ -159,15 +171,12 @@ def _block_multiplicities(
     n_words = n_boot * _BLOCK_ROWS * 8 // 64
     raw = _philox(key, block, _FIRST_STREAM).random_raw(n_words)
     first = _little_endian_bytes(raw).reshape(n_boot, _BLOCK_ROWS)
-    # The refine stream is consumed in block order, so which of its words a
-    # row takes depends on the rare bytes before it in the whole block: the
-    # whole block is laddered, then sliced.
     refine = _philox(key, block, _REFINE_STREAM)
 
     def refine_bits(n: int) -> np.ndarray:
         return refine.random_raw(n) & np.uint64(2**_REFINE_BITS - 1)
 
-    return _poisson1_from_bits(first, refine_bits)[:, rows]
+    return _poisson1_from_bits(first, refine_bits, rows)
 
 
 def _philox_key(seed: int) -> np.ndarray:
