@@ -73,12 +73,11 @@ def _poisson1_tables() -> tuple[np.ndarray, int, np.ndarray]:
     total = 2**_UNIFORM_BITS
     cumulative, term, k = [0], e_inv, 0
     cdf = decimal.Decimal(0)
+    # Stops at k = 12, the first F(k) within half a pattern of 1: the tail
+    # beyond it (6e-11) rounds to no 32-bit pattern at all.
     while cumulative[-1] < total:
         cdf = ctx.add(cdf, term)
-        c_k = min(int(ctx.multiply(cdf, total).to_integral_value()), total)
-        if ctx.multiply(ctx.subtract(1, cdf), total) < decimal.Decimal("0.5"):
-            c_k = total  # the tail beyond k rounds to no 32-bit pattern at all
-        cumulative.append(c_k)
+        cumulative.append(int(ctx.multiply(cdf, total).to_integral_value()))
         k += 1
         term = ctx.divide(term, k)
     counts = np.diff(np.array(cumulative, dtype=np.int64))  # P_k, k = 0..12
@@ -98,9 +97,6 @@ if not (
     _FIRST_THRESHOLDS[1] == 2 * _FIRST_DIVISOR and 3 * int(_FIRST_DIVISOR) > 255
 ):  # pragma: no cover - the tables are constants
     raise RuntimeError("the Poisson(1) ladder no longer starts with equal rungs")
-# The largest multiplicity the sampler can return (12): the 13th threshold is
-# 2**32, which no 32-bit pattern reaches. uint8 holds it with room to spare.
-_MAX_MULTIPLICITY = _REFINE_THRESHOLDS.size
 
 
 def _poisson1_from_bits(
@@ -127,7 +123,7 @@ def _poisson1_from_bits(
     wanted = first[..., columns]
     # A comparison ladder on bytes beats a table lookup (no index widening)
     # and Generator.poisson (one to three doubles per draw) by far; its first
-    # two rungs cost one division (a SIMD multiply-shift in NumPy).
+    # two rungs cost one division (a SIMD multiply-shift in NumPy). ``out`` is
     # C-contiguous by construction: the flat writes below must not hit a copy.
     out = np.floor_divide(wanted, _FIRST_DIVISOR, out=np.empty(wanted.shape, np.uint8))
     step = np.empty(wanted.shape, dtype=bool)
@@ -224,7 +220,9 @@ def poisson_multiplicities(seed: int, start: int, stop: int, n_boot: int) -> np.
     Philox stream keyed by a hash of ``seed`` with counter ``k``. The first
     byte of each draw settles it in 253 cases out of 256 by a comparison
     ladder; the other draws take 24 bits more from a second stream of the
-    block. A call draws every block it overlaps in full.
+    block. A call draws the streams of every block it overlaps in full (which
+    makes batches much smaller than a block slower per row) but ladders only
+    its own rows.
 
     Examples
     --------
@@ -239,7 +237,7 @@ def poisson_multiplicities(seed: int, start: int, stop: int, n_boot: int) -> np.
     True
     """
     for name, value in (("start", start), ("stop", stop), ("n_boot", n_boot)):
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        if not _is_int(value):
             raise TypeError(f"{name} must be an int, got {value!r}.")
     start, stop, n_boot = int(start), int(stop), int(n_boot)
     if not 0 <= start <= stop:
@@ -264,9 +262,14 @@ def poisson_multiplicities(seed: int, start: int, stop: int, n_boot: int) -> np.
     return out.T
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def _check_seed(seed) -> int:
-    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(
+    if not _is_int(seed) or seed < 0:
+        error = ValueError if _is_int(seed) else TypeError
+        raise error(
             f"seed must be a non-negative int, got {seed!r}; turn a random_state "
             "into one with bootstrap_seed(random_state)."
         )
@@ -308,10 +311,12 @@ def bootstrap_seed(random_state=None) -> int:
     high = np.iinfo(np.int64).max
     if random_state is None:
         return int(np.random.randint(0, high, dtype=np.int64))
-    if isinstance(random_state, numbers.Integral) and not isinstance(
-        random_state, bool
-    ):
-        return _check_seed_as_random_state(random_state)
+    if _is_int(random_state):
+        if random_state < 0:
+            raise ValueError(
+                f"random_state must be a non-negative int, got {random_state!r}."
+            )
+        return int(random_state)
     if isinstance(random_state, np.random.RandomState):
         return int(random_state.randint(0, high, dtype=np.int64))
     if isinstance(random_state, np.random.Generator):
@@ -320,14 +325,6 @@ def bootstrap_seed(random_state=None) -> int:
         f"random_state must be None, an int, a numpy RandomState or a numpy "
         f"Generator, got {random_state!r}."
     )
-
-
-def _check_seed_as_random_state(random_state: int) -> int:
-    if random_state < 0:
-        raise ValueError(
-            f"random_state must be a non-negative int, got {random_state!r}."
-        )
-    return int(random_state)
 
 
 class BootstrapIntervals(NamedTuple):

@@ -103,9 +103,22 @@ def test_multiplicities_reject_bad_ranges(start, stop, n_boot, match):
         poisson_multiplicities(0, start, stop, n_boot)
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, None, np.random.RandomState(0)])
-def test_multiplicities_reject_a_seed_that_is_not_a_non_negative_int(seed):
-    with pytest.raises(ValueError, match="bootstrap_seed"):
+def test_multiplicities_reject_a_position_that_is_not_an_int():
+    with pytest.raises(TypeError, match="stop"):
+        poisson_multiplicities(0, 0, 10.0, 3)
+
+
+@pytest.mark.parametrize(
+    "seed, error",
+    [
+        (-1, ValueError),
+        (1.5, TypeError),
+        (None, TypeError),
+        (np.random.RandomState(0), TypeError),
+    ],
+)
+def test_multiplicities_reject_a_seed_that_is_not_a_non_negative_int(seed, error):
+    with pytest.raises(error, match="bootstrap_seed"):
         poisson_multiplicities(seed, 0, 5, 3)
 
 
