@@ -20,11 +20,11 @@ replicate-major), so only the Poisson(1) step differs:
 Also times ``poisson_multiplicities`` when the rows arrive in batches (each
 batch draws the blocks it overlaps in full). Candidates are timed interleaved
 and reported as medians of 5 runs (min-max), so load from other processes on
-a shared machine hits them alike.
+a shared machine hits them alike; the process CPU time is given beside.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_resampling.py          # ~1 minute
+    .venv/bin/python benchmarks/bench_resampling.py          # ~3 minutes
     .venv/bin/python benchmarks/bench_resampling.py --quick  # smoke run, seconds
 """
 
@@ -33,12 +33,14 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 from _common import (  # noqa: E402
+    fmt_seconds,
     interleaved,
     machine_note,
     markdown_table,
@@ -123,6 +125,21 @@ def in_batches(n_rows, n_boot, batch):
     ]
 
 
+def with_cpu_time(func, record):
+    """``func`` that also appends its process CPU time to ``record``.
+
+    On a shared machine the CPU time of this process moves less with the
+    load of others than the wall time does.
+    """
+
+    def timed():
+        start = time.process_time()
+        func()
+        record.append(time.process_time() - start)
+
+    return timed
+
+
 def check(candidates, n_rows, n_boot):
     """Every candidate draws Poisson(1): mean and variance within 5 se of 1."""
     for name, make in candidates.items():
@@ -173,14 +190,28 @@ def main(argv=None):
     print(f"# Poisson(1) multiplicities, {n_rows:,} rows x {n_boot:,} replicates\n")
     print(machine_note(), "\n")
     for title, candidates in (("Samplers", samplers), ("Batched rows", batches)):
-        times = interleaved(candidates, repeats=repeats)
+        cpu = {name: [] for name in candidates}
+        times = interleaved(
+            {name: with_cpu_time(f, cpu[name]) for name, f in candidates.items()},
+            repeats=repeats,
+        )
         reference = median(next(iter(times.values())))
         rows = [
-            [name, spread(ts), f"{median(ts) / reference:.2f}x"]
+            [
+                name,
+                spread(ts),
+                fmt_seconds(median(cpu[name][-repeats:])),
+                f"{median(ts) / reference:.2f}x",
+            ]
             for name, ts in times.items()
         ]
         print(f"## {title}\n")
-        headers = ["candidate", f"median of {repeats} (min-max)", "vs first row"]
+        headers = [
+            "candidate",
+            f"wall, median of {repeats} (min-max)",
+            "CPU, median",
+            "wall vs first row",
+        ]
         print(markdown_table(headers, rows))
         print()
 
