@@ -414,13 +414,11 @@ def percentile_intervals(
         )
     replicates = np.moveaxis(np.asarray(replicates, dtype=float), axis, 0)
     n_boot = replicates.shape[0]
-    defined = ~np.isnan(replicates)
-    n_defined = defined.sum(axis=0)
-    # A fraction against a fraction: 27 / 30 and 0.9 round to the same double.
-    too_few = (
-        n_defined / n_boot < min_defined if n_boot else np.ones_like(n_defined, bool)
-    )
-    too_few |= n_defined == 0
+    n_defined = np.count_nonzero(~np.isnan(replicates), axis=0)
+    too_few = np.asarray(n_defined == 0)  # an array even for 1-D replicates
+    if n_boot:
+        # A fraction against a fraction: 27 / 30 and 0.9 give the same double.
+        too_few |= n_defined / n_boot < min_defined
     # Cells that get NaN anyway are zeroed first, so that nanquantile never
     # meets an all-NaN slice (and never warns about one).
     values = np.where(too_few, 0.0, replicates) if too_few.any() else replicates

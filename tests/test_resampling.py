@@ -264,6 +264,15 @@ def test_interval_is_nan_where_fewer_than_min_defined_replicates_are_defined():
     np.testing.assert_array_equal(high, [1.0, np.nan, np.nan])
 
 
+def test_percentile_intervals_of_one_cell_are_zero_dimensional_arrays():
+    low, high, too_few = percentile_intervals(
+        [1.0, 2.0, 3.0, np.nan], 0.5, min_defined=0.7
+    )
+    assert low.shape == high.shape == too_few.shape == ()
+    assert (float(low), float(high), bool(too_few)) == (1.5, 2.5, False)
+    assert percentile_intervals(np.empty((0, 2)), 0.5).too_few_defined.all()
+
+
 def test_min_defined_zero_keeps_any_defined_replicate():
     reps = np.array([[np.nan, np.nan], [np.nan, np.nan], [2.0, np.nan]])
     low, high, too_few = percentile_intervals(reps, 0.9, min_defined=0.0)
