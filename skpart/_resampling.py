@@ -222,7 +222,9 @@ def poisson_multiplicities(seed: int, start: int, stop: int, n_boot: int) -> np.
     ladder; the other draws take 24 bits more from a second stream of the
     block. A call draws the streams of every block it overlaps in full (which
     makes batches much smaller than a block slower per row) but ladders only
-    its own rows.
+    its own rows. Only raw Philox words and ``SeedSequence`` state are used,
+    whose streams NumPy keeps across versions (its ``Generator`` methods,
+    ``poisson`` included, may change their draws between releases).
 
     Examples
     --------

@@ -156,6 +156,28 @@ def test_multiplicities_are_uncorrelated_across_rows_replicates_and_blocks():
         assert abs(corr(a, b)) < 5 / np.sqrt(a.size), name
 
 
+def test_multiplicities_are_the_documented_function_of_seed_row_and_replicate():
+    # The definition, rebuilt from its description: block k of 1024 rows is
+    # the Philox stream with key SeedSequence(seed) and counter (0, 0, k, 0),
+    # read as little-endian bytes, replicate-major; a byte below n_pure is
+    # the number of whole-byte thresholds at or under it. Pins the layout, so
+    # that no refactoring changes the replicates silently.
+    seed, block, n_boot = 9, 2, 6
+    key = np.random.SeedSequence(seed).generate_state(2, dtype=np.uint64)
+    raw = np.random.Philox(key=key, counter=[0, 0, block, 0]).random_raw(n_boot * 128)
+    first = raw.astype("<u8").view(np.uint8).reshape(n_boot, 1024)
+    cdf = stats.poisson(1).cdf(np.arange(13))
+    patterns = np.diff(np.round(cdf * 2**32).astype(np.int64), prepend=0)
+    whole_bytes = np.cumsum(patterns // 2**24)
+    expected = np.searchsorted(whole_bytes[:-1], first, side="right")
+    got = poisson_multiplicities(seed, block * 1024, (block + 1) * 1024, n_boot).T
+    decided_by_one_byte = first < whole_bytes[-1]
+    assert decided_by_one_byte.mean() == pytest.approx(253 / 256, abs=0.01)
+    np.testing.assert_array_equal(
+        got[decided_by_one_byte], expected[decided_by_one_byte]
+    )
+
+
 def test_sampler_is_exact_at_the_resolution_of_32_bits():
     # Every first byte, and every 24-bit refinement for the bytes that ask for
     # one: the number of 32-bit patterns giving each value must be the
