@@ -10,8 +10,8 @@ from __future__ import annotations
 # Remove when sklearn makes it public (it is in sklearn.utils, named private).
 from sklearn.utils import _safe_indexing
 
-# The base class of sklearn's own scorers: it gives a scorer
-# set_score_request and the metadata-routing protocol (get_metadata_routing).
+# The base class of sklearn's own scorers: it gives a scorer the
+# metadata-routing protocol (get_metadata_routing over _get_metadata_request).
 # Remove when sklearn exposes a public base class for scorers.
 from sklearn.utils._metadata_requests import _MetadataRequester
 

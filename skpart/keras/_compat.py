@@ -275,8 +275,8 @@ def scoped_random_state(seed: int | None) -> Iterator[None]:
     ``random.Random(seed)`` instead: the same numbers, whatever the other
     threads do. Seeded blocks in one process hold a lock and run one
     at a time, as the seeds they set are process-wide.
-    Remove the ``keras.src`` and ``tensorflow.python`` imports when Keras can
-    seed a block without process-wide state.
+    Remove when Keras can seed a block without process-wide state (then the
+    ``keras.src`` and ``tensorflow.python`` imports below go too).
     """
     if seed is None:
         yield
