@@ -4,7 +4,9 @@ Every candidate builds the same small MLP and trains it on the same data with
 the same batch size and epochs; candidates run interleaved (A, B, A, B, ...)
 and the table reports medians, so load from other processes hits all alike.
 
-Run: ``.venv/bin/python benchmarks/bench_fit.py`` (``--quick`` for a smoke run).
+Run: ``.venv/bin/python benchmarks/bench_fit.py`` (``--quick`` for a smoke run;
+``--seeded`` times only the seeded fit against the unseeded one and raw Keras,
+with more rounds, and prints the paired ratios).
 """
 
 from __future__ import annotations
@@ -18,7 +20,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras
 import numpy as np
-from _common import interleaved, machine_note, markdown_table, median, spread
+from _common import (
+    interleaved,
+    machine_note,
+    markdown_table,
+    median,
+    paired_ratio,
+    spread,
+)
 from scikeras.wrappers import KerasClassifier
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -88,6 +97,17 @@ def candidates(X, y, epochs: int, batch: int) -> dict:
     }
 
 
+def seeded_candidates(X, y, epochs: int, batch: int) -> dict:
+    """The cost of random_state: seeded and unseeded skpart fits, raw Keras."""
+    all_candidates = candidates(X, y, epochs, batch)
+    names = {
+        "skpart, random_state=0 (reproducible)": "skpart, random_state=0",
+        "skpart PartitionAwareClassifier.fit": "skpart, random_state=None",
+        "raw Keras, loss only": "raw Keras, loss only",
+    }
+    return {short: all_candidates[name] for name, short in names.items()}
+
+
 def predict_candidates(X, y) -> dict:
     def builder():
         return build(X.shape[1])
@@ -118,14 +138,34 @@ def report(title, times, baseline) -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
+    parser.add_argument(
+        "--seeded", action="store_true", help="only the cost of random_state"
+    )
+    parser.add_argument("--repeats", type=int, default=None, help="timed rounds")
     args = parser.parse_args(argv)
     n_rows, epochs, repeats = (2_000, 1, 1) if args.quick else (20_000, 3, 5)
+    if args.seeded and not args.quick:
+        repeats = 9
+    repeats = args.repeats or repeats
     batch = 256
     X, y = make_data(n_rows)
     print(
         f"{n_rows} rows x {X.shape[1]} features, MLP 64-64, batch {batch}, "
         f"{epochs} epochs, {repeats} interleaved repeats; {machine_note()}\n"
     )
+    if args.seeded:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            times = interleaved(seeded_candidates(X, y, epochs, batch), repeats=repeats)
+        print(report("fit", times, "skpart, random_state=None"), "\n")
+        seeded, unseeded, raw = times.values()
+        print(
+            f"paired ratios (median over rounds): seeded / unseeded "
+            f"{paired_ratio(seeded, unseeded):.3f}x, unseeded / raw Keras "
+            f"{paired_ratio(unseeded, raw):.3f}x, seeded / raw Keras "
+            f"{paired_ratio(seeded, raw):.3f}x"
+        )
+        return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         fit_times = interleaved(candidates(X, y, epochs, batch), repeats=repeats)

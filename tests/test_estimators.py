@@ -1,5 +1,7 @@
 """The estimators behave as sklearn and Keras users expect."""
 
+import logging
+import os
 import pickle
 import random
 import warnings
@@ -9,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from scikeras.wrappers import KerasClassifier, KerasRegressor
 from scipy.stats import spearmanr
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.calibration import CalibratedClassifierCV
@@ -22,8 +25,9 @@ from sklearn.model_selection import (
     check_cv,
     cross_val_score,
 )
+from sklearn.preprocessing import FunctionTransformer
 
-from skpart import PartitionAwareClassifier, PartitionAwareRegressor
+from skpart import PartitionAwareClassifier, PartitionAwareRegressor, PartitionMonitor
 
 from ._models import tiny_classifier, tiny_regressor
 
@@ -374,3 +378,267 @@ def test_regression_target_given_to_the_classifier():
     X, _ = _data()
     with pytest.raises(ValueError, match="continuous.*use PartitionAwareRegressor"):
         _clf().fit(X, X[:, 0])
+
+
+# --- multi-input models ------------------------------------------------------
+
+
+def _split(X, container):
+    a, b = X[:, :2], X[:, 2:]
+    return {"tuple": (a, b), "list": [a, b], "dict": {"a": a, "b": b}}[container]
+
+
+def _two_inputs(meta, compile_kwargs=None):
+    a, b = keras.Input((2,), name="a"), keras.Input((2,), name="b")
+    hidden = keras.layers.Dense(4, activation="relu")(a)
+    joined = keras.layers.Concatenate()([hidden, b])
+    out = keras.layers.Dense(1, activation="sigmoid")(joined)
+    model = keras.Model({"a": a, "b": b} if meta.get("dict") else [a, b], out)
+    model.compile(loss="binary_crossentropy", optimizer="adam")
+    return model
+
+
+def _split_classifier(base):
+    class Split(base):
+        # A feature_encoder that turns X into two model inputs, as SciKeras's
+        # docs show for multi-input models.
+        def __init__(self, model=None, container="tuple", **kwargs):
+            super().__init__(model=model, **kwargs)
+            self.container = container
+
+        @property
+        def feature_encoder(self):
+            return FunctionTransformer(_split, kw_args={"container": self.container})
+
+    return Split
+
+
+@pytest.mark.parametrize("container", ["tuple", "list", "dict"])
+@pytest.mark.parametrize(("n", "batch"), [(300, 32), (4500, None)])
+def test_multi_input_prediction_over_several_batches_matches_scikeras(
+    container, n, batch
+):
+    X, y = _data(n=n)
+    params = {"predict__batch_size": batch} if batch else {}
+    ours = _split_classifier(PartitionAwareClassifier)(
+        model=lambda: _two_inputs({"dict": container == "dict"}),
+        container=container,
+        epochs=1,
+        verbose=0,
+        random_state=0,
+        **params,
+    ).fit(X, y)
+    scikeras = _split_classifier(KerasClassifier)(
+        model=ours.model_, container=container, verbose=0, **params
+    ).initialize(X, y)
+    np.testing.assert_allclose(
+        ours.predict_proba(X), scikeras.predict_proba(X), rtol=1e-6, atol=1e-7
+    )
+    np.testing.assert_array_equal(ours.predict(X), scikeras.predict(X))
+
+
+# --- random_state seeds initialize too -----------------------------------------
+
+
+def test_initialize_builds_identical_weights_with_the_same_random_state():
+    X, y = _data()
+    first = _clf(random_state=0).initialize(X, y).model_.get_weights()
+    second = _clf(random_state=0).initialize(X, y).model_.get_weights()
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+    other = _clf(random_state=1).initialize(X, y).model_.get_weights()
+    assert not np.array_equal(first[0], other[0])
+
+
+def test_initialize_then_warm_start_is_reproducible():
+    X, y = _data()
+
+    def run():
+        clf = _clf(random_state=0, warm_start=True).initialize(X, y)
+        return clf.fit(X, y).predict_proba(X)
+
+    np.testing.assert_array_equal(run(), run())
+
+
+# --- Model.predict overrides and verbose --------------------------------------
+
+
+class DoublingPredict(keras.Sequential):
+    def predict(self, x, *args, **kwargs):
+        return 2 * super().predict(x, *args, **kwargs)
+
+
+class DoublingPredictOnBatch(keras.Sequential):
+    def predict_on_batch(self, x):
+        return 2 * super().predict_on_batch(x)
+
+
+@pytest.mark.parametrize("model_class", [DoublingPredict, DoublingPredictOnBatch])
+def test_a_model_class_that_overrides_predict_is_predicted_with_model_predict(
+    model_class,
+):
+    X, _ = _data()
+
+    def build(meta):
+        model = model_class(
+            [keras.Input((meta["n_features_in_"],)), keras.layers.Dense(1)]
+        )
+        model.compile(loss="mse", optimizer="adam")
+        return model
+
+    reg = _reg(model=build, random_state=0).fit(X, X[:, 0])
+    # SciKeras always predicts with Model.predict, the override included.
+    expected = reg.model_.predict(X, verbose=0).ravel()
+    np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("verbose", "predict_verbose"), [(1, None), (0, None), (1, 0), (0, 1)]
+)
+def test_verbose_reaches_predict_as_in_scikeras(verbose, predict_verbose, capsys):
+    X, _ = _data(n=100)
+    params = {"verbose": verbose, "model": tiny_regressor}
+    if predict_verbose is not None:
+        params["predict__verbose"] = predict_verbose
+    printed = []
+    for cls in (KerasRegressor, PartitionAwareRegressor):
+        est = cls(**params).initialize(X, X[:, 0])
+        capsys.readouterr()
+        est.predict(X)
+        printed.append(bool(capsys.readouterr().out.strip()))
+    # SciKeras passes predict__verbose, else verbose, to Model.predict.
+    shown = verbose if predict_verbose is None else predict_verbose
+    assert printed == [bool(shown), bool(shown)]
+
+
+# --- prediction traces once per model ------------------------------------------
+
+
+@pytest.fixture
+def tensorflow_warnings():
+    records = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append
+    logger = logging.getLogger("tensorflow")
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+
+
+@pytest.mark.parametrize("verbose", [0, 1], ids=["batched path", "Model.predict"])
+def test_predicting_ragged_batches_with_new_models_does_not_warn_of_retracing(
+    verbose, tensorflow_warnings
+):
+    X, y = _data(n=90)
+    fitted, predicted = [], []
+    for seed in range(6):  # one new model per fold, as in a search
+        clf = _clf(random_state=seed, predict__batch_size=32).initialize(X, y)
+        clf.set_params(verbose=verbose)
+        # A last partial batch of a new size on each call.
+        predicted.append([clf.predict_proba(X[:n])[:, 1] for n in (50, 90, 70)])
+        fitted.append(clf)
+        if verbose == 0:
+            # One trace per model, whatever the batch sizes.
+            assert clf.model_.predict_function.experimental_get_tracing_count() == 1
+    retraces = [r for r in tensorflow_warnings if "retracing" in r.getMessage()]
+    assert retraces == []
+    for clf, outputs in zip(fitted, predicted, strict=True):
+        for n, output in zip((50, 90, 70), outputs, strict=True):
+            expected = clf.model_.predict(X[:n], batch_size=32, verbose=0).ravel()
+            np.testing.assert_allclose(output, expected, rtol=1e-6)
+
+
+# --- seeded fits are reproducible without op determinism on CPU ------------------
+
+
+def _mlp_with_dropout(meta):
+    model = keras.Sequential(
+        [
+            keras.Input((meta["n_features_in_"],)),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dropout(0.3),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(loss="binary_crossentropy", optimizer="adam")
+    return model
+
+
+def test_seeded_fits_with_dropout_are_bitwise_equal_on_cpu_without_op_determinism():
+    from tensorflow.python.framework import config
+
+    X, y = _data()
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            seen.append(
+                (
+                    config.is_op_determinism_enabled(),
+                    "TF_DETERMINISTIC_OPS" in os.environ,
+                )
+            )
+
+    def fit():
+        clf = _clf(model=_mlp_with_dropout, random_state=3, callbacks=[Record()])
+        return clf.fit(X, y).predict_proba(X)
+
+    np.testing.assert_array_equal(fit(), fit())
+    assert set(seen) == {(False, False)}  # no GPU visible in the tests
+    unseeded = _clf(model=_mlp_with_dropout).fit(X, y)
+    assert len(unseeded.history_["loss"]) == 3
+
+
+# --- the loss-only warning says what the logs hold -----------------------------
+
+
+def test_loss_only_warning_lists_the_keys_the_epoch_logs_hold():
+    X, y = _data()
+    groups = np.arange(len(X)) % 3
+    monitor = PartitionMonitor(X, y, groups, metrics=["accuracy"])
+    with pytest.warns(UserWarning, match="loss only") as caught:
+        clf = _clf(model=_with_compiled_metrics, callbacks=[monitor]).fit(X, y)
+    message = str(caught[0].message)
+    for key in ("'loss'", "val_loss", "'val_partition_accuracy_worst'"):
+        assert key in message
+    assert "val_partition_accuracy_worst" in clf.history_
+
+
+@pytest.mark.parametrize("key", ["acc", "accuracy", "val_accuracy", "val_auc"])
+@pytest.mark.parametrize(
+    "make_callback",
+    [
+        lambda key, path: keras.callbacks.EarlyStopping(monitor=key),
+        lambda key, path: keras.callbacks.ReduceLROnPlateau(monitor=key),
+        lambda key, path: keras.callbacks.ModelCheckpoint(path, monitor=key),
+    ],
+    ids=["EarlyStopping", "ReduceLROnPlateau", "ModelCheckpoint"],
+)
+def test_a_callback_monitoring_a_dropped_metric_fails_before_training(
+    key, make_callback, tmp_path
+):
+    X, y = _data()
+    callback = make_callback(key, str(tmp_path / "model.keras"))
+    name = type(callback).__name__
+    clf = _clf(model=_with_compiled_metrics, callbacks=[callback])
+    with pytest.raises(ValueError, match=rf"{name}\(monitor='{key}'\)") as error:
+        clf.fit(X, y)
+    assert "'loss'" in str(error.value) and "val_loss" in str(error.value)
+    assert "PartitionMonitor" in str(error.value)
+    assert not hasattr(clf, "history_")  # no epoch ran
+
+
+def test_metrics_argument_with_a_model_that_compiles_itself_warns():
+    X, y = _data()
+    with pytest.warns(UserWarning, match=r"metrics=\['accuracy'\] is not used"):
+        clf = _clf(metrics=["accuracy"]).fit(X, y)
+    assert sorted(clf.history_) == ["loss"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.partial_fit(X, y)  # the same model: said once is enough
+    assert not [w for w in caught if "loss only" in str(w.message)]
+    with pytest.raises(ValueError, match=r"EarlyStopping\(monitor='val_accuracy'\)"):
+        _clf(
+            metrics=["accuracy"],
+            callbacks=[keras.callbacks.EarlyStopping(monitor="val_accuracy")],
+        ).fit(X, y)

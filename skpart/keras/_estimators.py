@@ -1,8 +1,10 @@
 """SciKeras-based estimators that train with the loss only.
 
-Each override below is one of SciKeras's smallest hooks; the comment on it says
-why it is there. Per-partition metrics are computed outside the training step,
-by :meth:`score_partitions` and :class:`~skpart.PartitionMonitor`.
+Each private override below is one of SciKeras's smallest hooks, listed with
+its signature and reason in ``_compat.SCIKERAS_HOOKS`` (pinned by
+tests/test_compat.py); the comment on it says why it is there. Per-partition
+metrics are computed outside the training step, by :meth:`score_partitions`
+and :class:`~skpart.PartitionMonitor`.
 """
 
 from __future__ import annotations
@@ -14,18 +16,42 @@ import keras
 import numpy as np
 import scipy.sparse as sp
 from scikeras.wrappers import KerasClassifier, KerasRegressor
+from sklearn.base import is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import ClassifierTags, RegressorTags
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d, validate_data
 
+from .._metric_registry import resolve_metrics
+from ._callbacks import flatten_callbacks, monitors_first, partition_history
 from ._compat import (
     compiled_metric_names,
+    encode_features,
+    fit_callbacks,
+    no_scikeras_seed,
+    predict_callbacks,
+    quiet_predict_retracing,
     recompile_without_metrics,
     scoped_random_state,
+    set_fit_callbacks,
 )
-from ._monitor import flatten_callbacks, monitors_first, partition_history
-from ._predict import PREDICT_BATCH_SIZE, predict_in_batches
+from ._monitor import LOGGED_AGGREGATES as AGGREGATES
+from ._monitor import PartitionMonitor
+from ._predict import PREDICT_BATCH_SIZE, overrides_predict, predict_in_batches
+
+#: Keras callbacks that read one key of the epoch logs (their ``monitor``).
+_MONITORING_CALLBACKS = (
+    keras.callbacks.EarlyStopping,
+    keras.callbacks.ModelCheckpoint,
+    keras.callbacks.ReduceLROnPlateau,
+)
+#: Keras's own spellings of one metric (its log key is the string given).
+_METRIC_ALIASES = (
+    {"accuracy", "acc"},
+    {"crossentropy", "ce"},
+    {"mean_squared_error", "mse"},
+    {"mean_absolute_error", "mae"},
+)
 
 
 class _PartitionAwareMixin:
@@ -40,28 +66,80 @@ class _PartitionAwareMixin:
                 f"{type(model).__name__} ({model!r:.60}). Check that the model "
                 "function ends with `return model`."
             )
+        # Read once by _ensure_compiled_model: metrics= is unused if so.
+        self._model_compiled_itself = model.compiled
         return model
 
     def _ensure_compiled_model(self) -> None:
-        # The train step must update the loss only: drop compiled metrics.
+        # The train step must update the loss only: drop compiled metrics, and
+        # say so for metrics= too when the model function compiled the model
+        # itself (SciKeras then never passes metrics= to compile).
+        compiled_itself = vars(self).pop("_model_compiled_itself", False)
         super()._ensure_compiled_model()
         dropped = compiled_metric_names(self.model_)
         if dropped:
             recompile_without_metrics(self.model_)
-            warnings.warn(
-                f"{type(self).__name__} trains with the loss only; the compiled "
-                f"metrics {dropped} are not used. Per-partition metrics come from "
-                "score_partitions(...) after training and from "
-                "PartitionMonitor(...) during training.",
-                UserWarning,
-                stacklevel=_caller_stacklevel(),
+        ignored = self.metrics if compiled_itself else None
+        if not dropped and ignored is None:
+            return
+        available = self._epoch_log_keys()
+        unused = [*dropped, *_metric_names(ignored)]
+        self._check_monitored_keys(unused, available)
+        parts = [f"{type(self).__name__} trains with the loss only;"]
+        if dropped:
+            parts.append(f"the compiled metrics {dropped} are not used.")
+        if ignored is not None:
+            parts.append(
+                f"metrics={ignored!r} is not used either: the model function "
+                "compiles the model itself, so SciKeras never passes metrics= "
+                "to compile. Drop metrics= from the estimator."
             )
+        parts.append(
+            f"The epoch logs (history_, callbacks) will hold {_keys_text(available)}. "
+            "Per-partition metrics come from score_partitions(...) after "
+            "training and from PartitionMonitor(...) during training."
+        )
+        warnings.warn(" ".join(parts), UserWarning, stacklevel=_caller_stacklevel())
+
+    def _epoch_log_keys(self) -> list[str]:
+        """List the keys of the epoch logs: the loss, then the monitors' keys."""
+        keys = ["loss", "val_loss (with validation_split or validation_data)"]
+        classifier = is_classifier(self)
+        for callback in flatten_callbacks(fit_callbacks(self)):
+            if isinstance(callback, PartitionMonitor):
+                keys.extend(_monitor_keys(callback, is_classifier=classifier))
+        return keys
+
+    def _check_monitored_keys(self, unused: list[str], available: list[str]) -> None:
+        # A callback watching a dropped metric would fail (or never fire)
+        # after the first epoch; fail before training instead.
+        unused_keys = set()
+        for name in unused:
+            names = {name}.union(*(s for s in _METRIC_ALIASES if name in s))
+            unused_keys |= names | {f"val_{n}" for n in names}
+        for callback in flatten_callbacks(fit_callbacks(self)):
+            key = getattr(callback, "monitor", None)
+            if isinstance(callback, _MONITORING_CALLBACKS) and key in unused_keys:
+                example = next(
+                    (k for k in available[2:] if k.endswith("_worst")),
+                    "val_partition_accuracy_worst",
+                )
+                raise ValueError(
+                    f"{type(callback).__name__}(monitor={key!r}) watches the "
+                    f"metric {key!r}, but {type(self).__name__} trains with the "
+                    f"loss only and drops the metrics {unused}, so the epoch "
+                    f"logs will never hold {key!r}. They will hold "
+                    f"{_keys_text(available)}. Monitor one of those: add a "
+                    "PartitionMonitor to callbacks and use "
+                    f"{type(callback).__name__}(monitor={example!r}, mode='max'), "
+                    "or use monitor='val_loss'."
+                )
 
     def _initialize_callbacks(self) -> None:
         # Keras runs callbacks in list order: a PartitionMonitor listed after
         # EarlyStopping would write its keys too late, so monitors go first.
         super()._initialize_callbacks()
-        self._fit_callbacks = monitors_first(self._fit_callbacks, estimator=self)
+        set_fit_callbacks(self, monitors_first(fit_callbacks(self), estimator=self))
 
     def _fit_keras_model(
         self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
@@ -70,7 +148,7 @@ class _PartitionAwareMixin:
         super()._fit_keras_model(
             X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
         )
-        history = partition_history(self._fit_callbacks)
+        history = partition_history(fit_callbacks(self))
         if history is not None:
             self.partition_history_ = history
         elif hasattr(self, "partition_history_"):
@@ -86,6 +164,29 @@ class _PartitionAwareMixin:
                 X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
             )
 
+    def initialize(self, X, y=None):
+        """Build the model without fitting it, seeded by ``random_state``.
+
+        As SciKeras's ``initialize``, inside the same seeded scope as ``fit``:
+        with an int ``random_state`` two calls build identical weights, so
+        initialize-then-``partial_fit`` (or warm start) is reproducible.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input samples.
+        y : array-like of shape (n_samples,), default=None
+            Targets.
+
+        Returns
+        -------
+        self
+            The initialized estimator.
+        """
+        with scoped_random_state(self._seed()):
+            super().initialize(X, y)
+        return self
+
     def _seed(self) -> int | None:
         random_state = self.random_state
         if random_state is None:
@@ -99,11 +200,10 @@ class _PartitionAwareMixin:
             return int(copy.randint(2**31 - 1))
         return int(random_state)
 
-    # SciKeras seeds build and fit through a context manager that can leak
-    # global state (see _compat.scoped_random_state). It does so only when
-    # `_random_state` is set, so that attribute always reads None here and
-    # _fit seeds instead.
-    _random_state = property(lambda self: None, lambda self, value: None)
+    # SciKeras seeds build and fit only when `_random_state` is set, through
+    # a context manager that can leak global state; it reads None here, and
+    # _fit and initialize seed with _compat.scoped_random_state instead.
+    _random_state = no_scikeras_seed()
 
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
         # sklearn's own checks for sparse input, feature names and
@@ -130,35 +230,47 @@ class _PartitionAwareMixin:
         return super()._validate_data(X=X, y=y, reset=reset, y_numeric=y_numeric)
 
     def _predict_raw(self, X, **kwargs):
-        # A large batch unless the user chose one for predict, and, when no
-        # predict option or callback asks for Model.predict's machinery, the
-        # compiled predict function called batch by batch (same outputs,
-        # several times faster). SciKeras's steps before its model.predict
-        # call are repeated here because that call has no hook of its own.
-        chosen = getattr(self, "predict__batch_size", None)
-        kwargs.setdefault("batch_size", chosen or self._default_predict_batch())
-        if set(kwargs) != {"batch_size"} or self._uses_predict_machinery():
-            return super()._predict_raw(X, **kwargs)
+        # A large batch unless the user chose one for predict, and, when
+        # nothing asks for Model.predict's machinery, the compiled predict
+        # function called batch by batch (same outputs, several times faster).
+        # SciKeras's steps before its model.predict call are repeated here
+        # because that call has no hook of its own.
         if not self.initialized_:
             raise NotFittedError(
                 f"This {type(self).__name__} instance is not fitted yet; call "
                 "fit before predict."
             )
+        chosen = getattr(self, "predict__batch_size", None)
+        kwargs.setdefault("batch_size", chosen or self._default_predict_batch())
+        if self._uses_predict_machinery(kwargs):
+            quiet_predict_retracing(self.model_)
+            return super()._predict_raw(X, **kwargs)
         X, _ = self._validate_data(X=X, y=None)
-        X = self.feature_encoder_.transform(X)
+        X = encode_features(self, X)
         return predict_in_batches(self.model_, X, kwargs["batch_size"])
 
     def _default_predict_batch(self) -> int:
         return -1 if self.batch_size == -1 else PREDICT_BATCH_SIZE
 
-    def _uses_predict_machinery(self) -> bool:
-        # A predict__ option (steps, verbose, ...) or a callback with predict
-        # hooks needs Model.predict; callbacks= also reach predict in SciKeras,
-        # but EarlyStopping or a PartitionMonitor do nothing there.
-        routed = {k for k in self.get_params() if k.startswith("predict__")}
-        callbacks = getattr(self, "_predict_callbacks", None) or []
-        return bool(routed - {"predict__batch_size"}) or any(
-            _acts_on_predict(callback) for callback in flatten_callbacks(callbacks)
+    def _uses_predict_machinery(self, kwargs: dict) -> bool:
+        # Model.predict is needed for: a predict option other than the batch
+        # size (steps, ...); a nonzero verbose, which SciKeras passes to
+        # Model.predict (predict__verbose, else the estimator's verbose) for
+        # its progress bar; a callback with predict hooks (callbacks= reach
+        # predict in SciKeras, but EarlyStopping or a PartitionMonitor do
+        # nothing there); a model class that overrides predict.
+        params = self.get_params()
+        routed = {k for k in params if k.startswith("predict__")}
+        options = set(kwargs) | {k.removeprefix("predict__") for k in routed}
+        verbose = kwargs.get("verbose", params.get("predict__verbose", self.verbose))
+        return (
+            bool(options - {"batch_size", "verbose"})
+            or verbose != 0
+            or overrides_predict(self.model_)
+            or any(
+                _acts_on_predict(callback)
+                for callback in flatten_callbacks(predict_callbacks(self))
+            )
         )
 
     def score_partitions(
@@ -199,7 +311,7 @@ class _PartitionAwareMixin:
         PartitionReport
             Per-partition metrics, the pooled metrics and their summary.
         """
-        from .._evaluate import score_partitions
+        from .._score_partitions import score_partitions
 
         return score_partitions(
             self,
@@ -227,6 +339,44 @@ def _caller_stacklevel() -> int:
 def _in_library(frame) -> bool:
     module = frame.f_globals.get("__name__", "")
     return module.partition(".")[0] in ("skpart", "scikeras")
+
+
+def _metric_names(metrics) -> list[str]:
+    """Names of the metrics given as ``metrics=`` (strings, objects, functions)."""
+    if metrics is None:
+        return []
+    if isinstance(metrics, dict):
+        metrics = list(metrics.values())
+    if not isinstance(metrics, (list, tuple)):
+        metrics = [metrics]
+    names = []
+    for metric in metrics:
+        if isinstance(metric, (list, tuple, dict)):
+            names.extend(_metric_names(metric))
+        elif isinstance(metric, str):
+            names.append(metric)
+        else:
+            names.append(getattr(metric, "name", getattr(metric, "__name__", "")))
+    return [name for name in names if name]
+
+
+def _monitor_keys(monitor, *, is_classifier: bool) -> list[str]:
+    """List the keys ``monitor`` writes into the epoch logs."""
+    try:
+        names = [
+            s.name
+            for s in resolve_metrics(
+                monitor.metrics,
+                task="classification" if is_classifier else "regression",
+            )
+        ]
+    except (TypeError, ValueError):
+        names = ["<metric>"]  # the monitor itself reports bad metrics at fit
+    return [f"{monitor.prefix}{name}_{agg}" for name in names for agg in AGGREGATES]
+
+
+def _keys_text(keys: list[str]) -> str:
+    return ", ".join(repr(key) if " " not in key else key for key in keys)
 
 
 _PREDICT_HOOKS = (
