@@ -407,9 +407,17 @@ class PartitionAwareClassifier(_PartitionAwareMixin, KerasClassifier):
 
     - training is compiled without metrics: ``metrics=`` and metrics compiled
       by the model function are dropped with a warning, so ``history_`` holds
-      ``loss`` (and ``val_loss``) only;
-    - ``random_state`` seeds the fit and leaves no global state behind;
-    - prediction uses batches of 4096 rows unless ``predict__batch_size`` is set;
+      ``loss`` (and ``val_loss``) only, plus the keys a PartitionMonitor
+      writes; an ``EarlyStopping``, ``ModelCheckpoint`` or
+      ``ReduceLROnPlateau`` that monitors a dropped metric is a ValueError
+      before training;
+    - ``random_state`` seeds ``fit``, ``partial_fit`` and ``initialize`` and
+      leaves no global state behind (op determinism only when a GPU is
+      visible: on CPU seeding alone is reproducible);
+    - prediction uses batches of 4096 rows unless ``predict__batch_size`` is
+      set, with the compiled predict function when ``verbose`` (or
+      ``predict__verbose``) is 0; a nonzero verbose shows Keras's progress
+      bar through ``Model.predict``, as SciKeras does;
     - sklearn sees a classifier (``is_classifier`` is True), so ``cv=5``
       stratifies and probability scorers work;
     - sparse ``X`` is refused with a clear error.
