@@ -90,7 +90,8 @@ class _PartitionAwareMixin:
             parts.append(f"the compiled metrics {dropped} are not used.")
         if ignored is not None:
             parts.append(
-                f"metrics={ignored!r} is not used either: the model function "
+                f"metrics={ignored!r} is not used{' either' if dropped else ''}: "
+                "the model function "
                 "compiles the model itself, so SciKeras never passes metrics= "
                 "to compile. Drop metrics= from the estimator."
             )
@@ -131,8 +132,8 @@ class _PartitionAwareMixin:
                     f"logs will never hold {key!r}. They will hold "
                     f"{_keys_text(available)}. Monitor one of those: add a "
                     "PartitionMonitor to callbacks and use "
-                    f"{type(callback).__name__}(monitor={example!r}, mode='max'), "
-                    "or use monitor='val_loss'."
+                    f"{type(callback).__name__}(monitor={example!r}, mode='max') "
+                    "(mode='min' for a loss or an error), or monitor='val_loss'."
                 )
 
     def _initialize_callbacks(self) -> None:
