@@ -9,9 +9,11 @@ from __future__ import annotations
 import importlib
 
 from ._cross_validate import cross_validate_partitions
-from ._evaluate import PartitionMetricWarning, metrics_by_partition, score_partitions
+from ._engine import PartitionMetrics, metrics_by_partition
 from ._report import PartitionReport
-from ._scoring import make_partition_scorer
+from ._score_partitions import score_partitions
+from ._scorer import make_partition_scorer
+from ._warnings import PartitionMetricWarning
 
 __version__ = "0.1.0.dev0"
 
@@ -23,6 +25,7 @@ _LAZY = {
 
 __all__ = [
     "PartitionMetricWarning",
+    "PartitionMetrics",
     "PartitionReport",
     "cross_validate_partitions",
     "make_partition_scorer",

@@ -3,8 +3,7 @@
 sklearn's ``cross_validate`` fits the folds (so ``n_jobs``, ``verbose``,
 ``error_score`` and ``params`` routing behave as users know) and returns the
 fitted estimators and test indices; each fold then predicts its test rows
-once, and one call to :func:`metrics_by_partition` scores every
-(fold, partition) cell.
+once, and the engine scores the out-of-fold predictions of every partition.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sklearn import get_config
 from sklearn.base import is_classifier
 from sklearn.model_selection import GroupKFold, check_cv, cross_validate
@@ -22,20 +20,11 @@ from sklearn.utils import indexable
 from sklearn.utils.validation import column_or_1d
 
 from ._compat import _num_samples, _safe_indexing
-from ._evaluate import _check_min_partition_size, _predict_once, metrics_by_partition
+from ._engine import check_min_partition_size
 from ._groups import encode_groups
-from ._metric_specs import needs_proba, resolve_metrics
 from ._report import PartitionReport
-from ._weights import default_sample_weight
-
-
-class _CrossValidationReport(PartitionReport):
-    """A PartitionReport whose ``by_partition`` also has a ``fold`` column."""
-
-    @property
-    def metrics(self) -> list[str]:
-        """Metric names, in column order (``fold`` is not a metric)."""
-        return [name for name in super().metrics if name != "fold"]
+from ._score_partitions import accumulator_for, needs_proba, predict_once
+from ._weights import check_weight_array
 
 
 def cross_validate_partitions(
@@ -50,6 +39,7 @@ def cross_validate_partitions(
     n_jobs: int | None = None,
     params: dict | None = None,
     partitions: Any = None,
+    pos_label: Any = None,
     verbose: int = 0,
     error_score: Any = np.nan,
     min_partition_size: int = 1,
@@ -91,6 +81,8 @@ def cross_validate_partitions(
     partitions : array-like, DataFrame or list of array-like, default=None
         Labels to report by when they differ from the CV groups, e.g. split
         by patient and report by hospital. Default: ``groups``.
+    pos_label : int, float, bool or str, default=None
+        The positive class of the binary metrics; None is the larger class.
     verbose : int, default=0
         Verbosity of ``cross_validate``.
     error_score : "raise" or nan, default=nan
@@ -102,28 +94,26 @@ def cross_validate_partitions(
     Returns
     -------
     PartitionReport
-        ``by_partition`` has one row per partition and a ``fold`` column (the
-        fold that held it out) when each partition falls in one test fold,
-        as with ``GroupKFold``. When a partition falls in several test folds
-        (e.g. ``KFold``, or ``partitions`` coarser than ``groups``) the index
-        is a MultiIndex ``(fold, partition)``, one row per cell, and ``fold``
-        is still a column. ``summary`` aggregates over these rows (so
-        ``worst_partition`` may be a ``(fold, partition)`` tuple);
-        ``overall`` is each metric on all out-of-fold predictions pooled.
+        One row per partition, whatever the splitter: each partition is
+        scored on its out-of-fold predictions (every row predicted by the
+        model of the fold that held it out, as ``cross_val_predict``), pooled
+        over the folds that hold its rows. With ``GroupKFold`` on the
+        partitions (the default) that is one fold per partition. ``overall``
+        is each metric on all out-of-fold predictions pooled.
 
     Examples
     --------
     >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from skpart._cross_validate import cross_validate_partitions
+    >>> from skpart import cross_validate_partitions
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(120, 2))
     >>> y = (X[:, 0] > 0).astype(int)
     >>> site = np.repeat(["a", "b", "c", "d"], 30)
     >>> report = cross_validate_partitions(
     ...     LogisticRegression(), X, y, groups=site, cv=4)
-    >>> report.by_partition[["fold", "n_samples"]].shape
-    (4, 2)
+    >>> report.by_partition["n_samples"].tolist()
+    [30, 30, 30, 30]
     >>> bool(report.summary.loc["accuracy", "worst"] > 0.8)
     True
     """
@@ -135,33 +125,36 @@ def cross_validate_partitions(
     )
     classifier = is_classifier(estimator)
     cv = _default_cv(cv, y, split_groups, classifier)
+    accumulator, weights = accumulator_for(
+        estimator,
+        metrics,
+        sample_weight=sample_weight,
+        pos_label=pos_label,
+        min_partition_size=min_partition_size,
+        # A training fold may lack a class: the classes come from all of y.
+        classes=np.unique(column_or_1d(y)) if classifier else None,
+    )
+    if weights is not None:
+        weights = check_weight_array(weights, n_samples)
     results = _cross_validate(
         estimator, X, y, cv, split_groups, n_jobs, params, verbose, error_score
     )
-    specs = resolve_metrics(metrics, is_classifier=classifier)
-    if "fold" in [spec.name for spec in specs]:
-        raise ValueError("metric name 'fold' is reserved here (the fold column).")
-    classes = np.unique(column_or_1d(y)) if classifier else None
-    rows, folds, y_pred, y_proba = _out_of_fold_predictions(
-        results, X, needs_proba(specs), classes
-    )
-    labels = (
+    report_by = (
         split_groups
         if partitions is None
         else encode_groups(partitions, n_samples=n_samples)
     )
-    weight = default_sample_weight(sample_weight, is_classifier=classifier)
-    report = metrics_by_partition(
-        _safe_indexing(y, rows),
-        y_pred,
-        _cell_columns(folds, labels, rows),
-        metrics=specs,
-        y_proba=y_proba,
-        sample_weight=_take_weights(weight, rows, n_samples),
-        classes=classes,
-        min_partition_size=min_partition_size,
-    )
-    return _with_fold_column(report)
+    for rows, y_pred, y_proba in _out_of_fold_predictions(
+        results, X, needs_proba(accumulator), accumulator.classes
+    ):
+        accumulator.update(
+            _safe_indexing(y, rows),
+            y_pred,
+            report_by.take(rows),
+            y_proba=y_proba,
+            sample_weight=None if weights is None else weights[rows],
+        )
+    return accumulator.result()
 
 
 def _check_options(groups, partitions, params, error_score, min_partition_size):
@@ -182,7 +175,7 @@ def _check_options(groups, partitions, params, error_score, min_partition_size):
             f"error_score must be 'raise' or np.nan; got {error_score!r}. A "
             "report has no per-partition value for a fold whose fit failed."
         )
-    _check_min_partition_size(min_partition_size)
+    check_min_partition_size(min_partition_size)
 
 
 def _default_cv(cv, y, split_groups, classifier):
@@ -232,7 +225,7 @@ def _cross_validate(
 
 
 def _out_of_fold_predictions(results, X, proba: bool, classes):
-    """Predict each fold's test rows once; leave out folds whose fit failed."""
+    """Each fold's test rows and predictions; folds whose fit failed are left out."""
     tests = results["indices"]["test"]
     failed = np.flatnonzero(np.isnan(results["test_score"]))
     if failed.size:
@@ -242,23 +235,14 @@ def _out_of_fold_predictions(results, X, proba: bool, classes):
             UserWarning,
             stacklevel=3,
         )
-    kept = [i for i in range(len(tests)) if i not in set(failed)]
-    preds = [
-        _predict_once(results["estimator"][i], _safe_indexing(X, tests[i]), proba)
-        for i in kept
-    ]
-    rows = np.concatenate([tests[i] for i in kept])
-    folds = np.concatenate([np.full(len(tests[i]), i) for i in kept])
-    y_pred = np.concatenate([np.asarray(pred) for pred, _ in preds])
-    y_proba = None
-    if proba:
-        y_proba = np.vstack(
-            [
-                _align_proba(p, results["estimator"][i].classes_, classes)
-                for i, (_, p) in zip(kept, preds, strict=True)
-            ]
-        )
-    return rows, folds, y_pred, y_proba
+    for fold, rows in enumerate(tests):
+        if fold in set(failed):
+            continue
+        estimator = results["estimator"][fold]
+        y_pred, y_proba = predict_once(estimator, _safe_indexing(X, rows), proba)
+        if proba:
+            y_proba = _align_proba(y_proba, estimator.classes_, classes)
+        yield rows, y_pred, y_proba
 
 
 def _align_proba(proba, fold_classes, classes) -> np.ndarray:
@@ -271,38 +255,3 @@ def _align_proba(proba, fold_classes, classes) -> np.ndarray:
     aligned = np.zeros((proba.shape[0], len(classes)))
     aligned[:, columns] = proba
     return aligned
-
-
-def _cell_columns(folds, labels, rows) -> list[pd.Index]:
-    """Group columns of the test rows: the fold, then the partition level(s)."""
-    partition = labels.labels.take(labels.codes[rows])
-    levels = [partition.get_level_values(i) for i in range(partition.nlevels)]
-    return [pd.Index(folds, name="fold"), *levels]
-
-
-def _take_weights(weight, rows, n_samples):
-    if weight is None or isinstance(weight, str):
-        return weight
-    weight = column_or_1d(weight, dtype=np.float64, input_name="sample_weight")
-    if len(weight) != n_samples:
-        raise ValueError(
-            f"sample_weight has {len(weight)} rows but y has {n_samples}; "
-            "pass one weight per row."
-        )
-    return weight[rows]
-
-
-def _with_fold_column(report: PartitionReport) -> PartitionReport:
-    """Move the fold level to a column; keep it in the index only if needed."""
-    table = report.by_partition.copy()
-    table["fold"] = table.index.get_level_values("fold")
-    partitions = table.index.droplevel("fold")
-    if partitions.is_unique:
-        table.index = partitions
-        table = table.sort_index()
-    return _CrossValidationReport(
-        table,
-        report.overall,
-        greater_is_better=report.greater_is_better,
-        min_partition_size=report.min_partition_size,
-    )

@@ -14,19 +14,23 @@ class Partitions(NamedTuple):
     Attributes
     ----------
     codes : ndarray of shape (n_samples,), dtype int64
-        Partition index of each row, in ``[0, len(labels))``.
-    labels : pandas.Index or pandas.MultiIndex
+        Partition index of each row, in ``[0, n_partitions)``.
+    partition_labels : pandas.Index or pandas.MultiIndex
         Sorted label (or combination of labels) of each partition. Only
         combinations that occur in the data are present.
     """
 
     codes: np.ndarray
-    labels: pd.Index
+    partition_labels: pd.Index
 
     @property
     def n_partitions(self) -> int:
         """Number of partitions."""
-        return len(self.labels)
+        return len(self.partition_labels)
+
+    def take(self, rows: Any) -> Partitions:
+        """Return the partitions of a subset of the rows (labels kept whole)."""
+        return Partitions(self.codes[rows], self.partition_labels)
 
 
 def encode_groups(groups: Any, *, n_samples: int | None = None) -> Partitions:
@@ -44,16 +48,34 @@ def encode_groups(groups: Any, *, n_samples: int | None = None) -> Partitions:
     Returns
     -------
     Partitions
-        ``(codes, labels)``: int64 codes and an Index (a MultiIndex named by
+        ``(codes, partition_labels)``: int64 codes and an Index (a MultiIndex named by
         the columns for several columns) of the observed partitions, sorted.
 
     Examples
     --------
     >>> from skpart._groups import encode_groups
-    >>> codes, labels = encode_groups(["b", "a", "b"])
-    >>> codes.tolist(), labels.tolist()
+    >>> codes, partition_labels = encode_groups(["b", "a", "b"])
+    >>> codes.tolist(), partition_labels.tolist()
     ([1, 0, 1], ['a', 'b'])
     """
+    if isinstance(groups, Partitions):
+        n_rows = groups.codes.shape[0]
+        if n_samples is not None and n_rows != n_samples:
+            raise ValueError(
+                f"groups has {n_rows} rows but y has {n_samples}; "
+                "pass one partition label per row of y."
+            )
+        return groups
+    if groups is None:
+        raise ValueError(
+            "groups is None: pass one partition label per row (an array, a "
+            "Series, or a DataFrame / list of arrays for intersections)."
+        )
+    if isinstance(groups, str):
+        raise ValueError(
+            f"groups={groups!r} is a string; pass the labels themselves, one per "
+            f"row (e.g. groups=X[{groups!r}] to read a column of X)."
+        )
     columns, names = _as_columns(groups)
     lengths = {len(column) for column in columns}
     if len(lengths) != 1:
@@ -132,6 +154,73 @@ def _intersect(factorized: list, names: list) -> Partitions:
     arrays = [labels[combined[j]] for j, (_, labels) in enumerate(factorized)]
     labels = pd.MultiIndex.from_arrays(arrays, names=names)
     return Partitions(codes.reshape(-1).astype(np.int64), labels)
+
+
+class PartitionCodebook:
+    """Partition labels met so far across batches, and their global codes.
+
+    Codes are given in order of first appearance; :meth:`sorted_order` gives
+    the sorted order at the end, so that the report does not depend on the
+    order in which batches arrived.
+    """
+
+    def __init__(self) -> None:
+        self.partition_labels: pd.Index | None = None
+
+    @property
+    def n_partitions(self) -> int:
+        """Number of partitions met so far."""
+        return 0 if self.partition_labels is None else len(self.partition_labels)
+
+    def encode(self, partitions: Partitions) -> tuple[np.ndarray, pd.Index]:
+        """Global codes of a batch's rows, and the labels once the new are added.
+
+        Nothing is stored: :meth:`commit` the returned labels once the batch
+        has been validated whole.
+        """
+        local = partitions.partition_labels
+        if (
+            len(local)
+            and np.bincount(partitions.codes, minlength=len(local)).min() == 0
+        ):
+            # Labels without rows in this batch (a subset of a larger
+            # encoding) are not partitions of the data yet.
+            used = np.flatnonzero(np.bincount(partitions.codes, minlength=len(local)))
+            renumber = np.zeros(len(local), dtype=np.int64)
+            renumber[used] = np.arange(len(used))
+            partitions = Partitions(renumber[partitions.codes], local.take(used))
+            local = partitions.partition_labels
+        if self.partition_labels is None:
+            return partitions.codes, local
+        known = self.partition_labels
+        if list(local.names) != list(known.names) or local.nlevels != known.nlevels:
+            raise ValueError(
+                f"groups has columns {list(local.names)} but earlier batches had "
+                f"{list(known.names)}; pass the same group columns in every batch."
+            )
+        position = known.get_indexer(local)
+        new = position < 0
+        if new.any():
+            position[new] = len(known) + np.arange(int(new.sum()))
+            known = known.append(local[new])
+        return position[partitions.codes], known
+
+    def commit(self, partition_labels: pd.Index) -> None:
+        """Keep the labels returned by :meth:`encode`."""
+        self.partition_labels = partition_labels
+
+    def sorted_order(self) -> np.ndarray:
+        """Positions of the labels in sorted order (sorted position -> code)."""
+        try:
+            return np.asarray(self.partition_labels.argsort(), dtype=np.int64)
+        except TypeError:
+            kinds = sorted(
+                {type(v).__name__ for v in self.partition_labels.to_flat_index()}
+            )
+            raise ValueError(
+                f"groups mixes label types {kinds} across batches, which cannot "
+                "be sorted; give every batch labels of one type (e.g. str)."
+            ) from None
 
 
 def partition_indices(codes: np.ndarray, n_partitions: int) -> list[np.ndarray]:

@@ -9,17 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._aggregates import summarize_values
+from ._fairness import disparities
+
 #: Columns of ``by_partition`` that follow the metric columns.
 INFO_COLUMNS = ("n_samples", "weight", "reliable")
-SUMMARY_COLUMNS = (
-    "worst",
-    "best",
-    "mean",
-    "std",
-    "gap",
-    "worst_partition",
-    "n_partitions",
-)
 
 
 class PartitionReport:
@@ -36,9 +30,10 @@ class PartitionReport:
     overall : Series
         Each metric computed on all rows pooled, indexed by metric name.
     greater_is_better : mapping of str to bool
-        Direction of each metric: True for scores, False for losses/errors.
+        Direction of each metric, in report order: True for scores, False for
+        losses and errors. Its keys are the report's metrics.
     min_partition_size : int, default=1
-        The size under which partitions were marked unreliable (informative).
+        The size under which partitions were marked unreliable.
 
     Attributes
     ----------
@@ -46,18 +41,22 @@ class PartitionReport:
     overall : Series
     summary : DataFrame
         Index: metric. Columns ``worst``, ``best``, ``mean``, ``std``
-        (ddof=0), ``gap`` (``|best - worst|``), ``worst_partition`` and
-        ``n_partitions``, over reliable partitions with a defined (non-NaN)
-        value; ``worst`` is the minimum of a score, the maximum of a loss.
-    greater_is_better : dict of str to bool
+        (ddof=0), ``gap`` (``|best - worst|``), ``ratio`` (smallest /
+        largest), ``worst_partition`` and ``n_partitions``, over reliable
+        partitions with a defined (non-NaN) value; ``worst`` is the minimum of
+        a score, the maximum of a loss.
     metrics : list of str
+    greater_is_better : dict of str to bool
+    min_partition_size : int
+    intervals, overall_intervals : DataFrame or None
+        Bootstrap intervals; None without a bootstrap.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from skpart._report import PartitionReport
+    >>> from skpart import PartitionReport
     >>> report = PartitionReport.from_arrays(
-    ...     {"accuracy": np.array([0.5, 1.0])}, labels=["a", "b"],
+    ...     {"accuracy": np.array([0.5, 1.0])}, partition_labels=["a", "b"],
     ...     n_samples=np.array([2, 3]), weight=np.array([2.0, 3.0]),
     ...     overall={"accuracy": 0.8}, greater_is_better={"accuracy": True})
     >>> report.summary.loc["accuracy", "worst_partition"]
@@ -72,17 +71,70 @@ class PartitionReport:
         greater_is_better: Mapping[str, bool],
         min_partition_size: int = 1,
     ) -> None:
-        self.by_partition = by_partition
-        self.overall = overall
-        self.greater_is_better = dict(greater_is_better)
-        self.min_partition_size = min_partition_size
+        self._metrics = list(greater_is_better)
+        missing = [m for m in self._metrics if m not in by_partition.columns]
+        if missing:
+            raise ValueError(f"by_partition has no column for metrics {missing}.")
+        self._by_partition = by_partition
+        self._overall = overall
+        self._greater_is_better = dict(greater_is_better)
+        self._min_partition_size = min_partition_size
+        self._intervals = None
+        self._overall_intervals = None
+
+    @property
+    def by_partition(self) -> pd.DataFrame:
+        """One row per partition: the metrics, then n_samples, weight, reliable."""
+        return self._by_partition
+
+    @property
+    def overall(self) -> pd.Series:
+        """Each metric on all rows pooled, with the same weights."""
+        return self._overall
+
+    @property
+    def metrics(self) -> list[str]:
+        """Metric names, in column order."""
+        return list(self._metrics)
+
+    @property
+    def greater_is_better(self) -> dict[str, bool]:
+        """Direction of each metric: True for scores, False for losses."""
+        return dict(self._greater_is_better)
+
+    @property
+    def min_partition_size(self) -> int:
+        """Partitions with fewer rows are not reliable and not summarised."""
+        return self._min_partition_size
+
+    @property
+    def intervals(self) -> pd.DataFrame | None:
+        """Per-partition bootstrap intervals; None without a bootstrap."""
+        return self._intervals
+
+    @property
+    def overall_intervals(self) -> pd.DataFrame | None:
+        """Bootstrap intervals of the pooled values; None without a bootstrap."""
+        return self._overall_intervals
+
+    @property
+    def disparities(self) -> pd.Series:
+        """Fairness disparities of the rates in the report, equal to Fairlearn's.
+
+        ``demographic_parity_difference`` / ``_ratio`` (from
+        ``selection_rate``), ``equal_opportunity_difference`` / ``_ratio``
+        (``true_positive_rate``) and ``equalized_odds_difference`` / ``_ratio``
+        (``true_positive_rate`` and ``false_positive_rate``), over the
+        partitions the summary counts; only those whose rates were scored.
+        """
+        return disparities(self.summary)
 
     @classmethod
     def from_arrays(
         cls,
         values: Mapping[str, np.ndarray],
         *,
-        labels: Any,
+        partition_labels: Any,
         n_samples: np.ndarray,
         weight: np.ndarray,
         overall: Mapping[str, float],
@@ -95,7 +147,7 @@ class PartitionReport:
         ----------
         values : mapping of str to ndarray of shape (n_partitions,)
             Metric values per partition, in metric order.
-        labels : Index, MultiIndex or array-like of shape (n_partitions,)
+        partition_labels : Index, MultiIndex or array-like of shape (n_partitions,)
             Partition labels.
         n_samples, weight : ndarray of shape (n_partitions,)
             Rows and sum of weights per partition.
@@ -117,7 +169,11 @@ class PartitionReport:
             weight=np.asarray(weight, dtype=np.float64),
             reliable=n_samples >= min_partition_size,
         )
-        index = labels if isinstance(labels, pd.Index) else pd.Index(labels)
+        index = (
+            partition_labels
+            if isinstance(partition_labels, pd.Index)
+            else pd.Index(partition_labels)
+        )
         by_partition = pd.DataFrame(columns, index=index)
         overall = pd.Series(
             [float(overall[name]) for name in values],
@@ -132,20 +188,15 @@ class PartitionReport:
             min_partition_size=min_partition_size,
         )
 
-    @property
-    def metrics(self) -> list[str]:
-        """Metric names, in column order."""
-        return [c for c in self.by_partition.columns if c not in INFO_COLUMNS]
-
     @cached_property
     def summary(self) -> pd.DataFrame:
         """Aggregates of each metric over reliable partitions (see class doc)."""
-        reliable = self.by_partition[self.by_partition["reliable"].astype(bool)]
+        reliable = self._by_partition[self._by_partition["reliable"].astype(bool)]
         rows = [
-            summarize_values(reliable[name], self.greater_is_better[name])
-            for name in self.metrics
+            summarize_values(reliable[name], self._greater_is_better[name])
+            for name in self._metrics
         ]
-        summary = pd.DataFrame(rows, index=pd.Index(self.metrics, name="metric"))
+        summary = pd.DataFrame(rows, index=pd.Index(self._metrics, name="metric"))
         return summary.astype({"worst_partition": object, "n_partitions": np.int64})
 
     def to_frame(self) -> pd.DataFrame:
@@ -246,36 +297,3 @@ class PartitionReport:
         from ._report_html import report_html
 
         return report_html(self)
-
-
-def summarize_values(values: pd.Series, greater_is_better: bool) -> dict:
-    """Aggregate one metric's defined values (an empty result is NaN).
-
-    The one rule for worst, best, mean, std and gap over partitions: the
-    report's ``summary`` and the monitor's epoch logs both use it.
-    """
-    values = values.dropna()
-    if values.empty:
-        nan = float("nan")
-        return dict(
-            worst=nan,
-            best=nan,
-            mean=nan,
-            std=nan,
-            gap=nan,
-            worst_partition=None,
-            n_partitions=0,
-        )
-    worst_label = values.idxmin() if greater_is_better else values.idxmax()
-    worst, best = (values.min(), values.max())
-    if not greater_is_better:
-        worst, best = best, worst
-    return dict(
-        worst=float(worst),
-        best=float(best),
-        mean=float(values.mean()),
-        std=float(values.std(ddof=0)),
-        gap=float(abs(best - worst)),
-        worst_partition=worst_label,
-        n_partitions=len(values),
-    )

@@ -13,7 +13,7 @@ import sklearn
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, GroupKFold
 
-from skpart._scoring import make_partition_scorer
+from skpart import make_partition_scorer
 
 from ._models import tiny_classifier
 

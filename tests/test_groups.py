@@ -5,16 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from sklearn.metrics import accuracy_score
 from sklearn.utils.class_weight import compute_sample_weight
 
+from skpart import metrics_by_partition, score_partitions
 from skpart._groups import encode_groups, partition_indices
-from skpart._weights import (
-    balanced_sample_weight,
-    default_sample_weight,
-    resolve_sample_weight,
-)
 
 LABELS = ["b", "a", "c", "a", "b", "b"]
 
@@ -139,42 +134,50 @@ def test_partition_indices_list_each_partitions_rows_in_order():
 def test_balanced_weights_equal_sklearn_within_each_partition():
     rng = np.random.default_rng(0)
     y = rng.choice(["neg", "pos", "other"], size=200, p=[0.6, 0.3, 0.1])
-    codes, labels = encode_groups(rng.integers(0, 5, size=200))
-    weights = balanced_sample_weight(y, codes, len(labels))
-    for p in range(len(labels)):
-        mask = codes == p
+    y_pred = rng.choice(["neg", "pos", "other"], size=200)
+    groups = rng.integers(0, 5, size=200)
+    report = metrics_by_partition(
+        y, y_pred, groups, metrics="accuracy", sample_weight="balanced"
+    )
+    for label, row in report.by_partition.iterrows():
+        mask = groups == label
         expected = compute_sample_weight("balanced", y[mask])
-        np.testing.assert_array_equal(weights[mask], expected)
+        assert row["weight"] == pytest.approx(expected.sum(), rel=1e-12)
+        assert row["accuracy"] == pytest.approx(
+            accuracy_score(y[mask], y_pred[mask], sample_weight=expected), rel=1e-12
+        )
 
 
 def test_balanced_weights_count_only_classes_present_in_the_partition():
     y = np.array([0, 0, 1, 2, 2, 2])
-    codes = np.array([0, 0, 0, 1, 1, 1])
-    weights = balanced_sample_weight(y, codes, 2)
-    np.testing.assert_allclose(weights, [0.75, 0.75, 1.5, 1.0, 1.0, 1.0])
+    y_pred = np.array([0, 1, 1, 2, 2, 0])
+    report = metrics_by_partition(
+        y, y_pred, [0, 0, 0, 1, 1, 1], metrics="accuracy", sample_weight="balanced"
+    )
+    # weights 0.75, 0.75, 1.5 in partition 0; 1, 1, 1 in partition 1
+    np.testing.assert_allclose(report.by_partition["accuracy"], [2.25 / 3, 2 / 3])
 
 
-def test_none_weights_are_ones():
-    weights = resolve_sample_weight(None, np.array([1.0, 2.0]), np.zeros(2, int), 1)
-    np.testing.assert_array_equal(weights, [1.0, 1.0])
-
-
-def test_array_weights_are_used_as_given():
-    weights = resolve_sample_weight([0.5, 2], np.array([0, 1]), np.zeros(2, int), 1)
-    assert weights.dtype == np.float64
-    np.testing.assert_array_equal(weights, [0.5, 2.0])
+def test_none_weights_are_ones_and_arrays_are_used_as_given():
+    y, y_pred = np.array([0, 1, 1]), np.array([0, 0, 1])
+    plain = metrics_by_partition(y, y_pred, [0, 0, 0], metrics="accuracy")
+    weighted = metrics_by_partition(
+        y, y_pred, [0, 0, 0], metrics="accuracy", sample_weight=[0.5, 2, 1]
+    )
+    assert plain.by_partition["weight"].tolist() == [3.0]
+    assert weighted.by_partition["accuracy"].tolist() == [1.5 / 3.5]
 
 
 def test_balanced_weights_on_a_continuous_target_are_refused():
     y = np.array([0.5, 1.7, 2.2])
     with pytest.raises(ValueError, match=r"sample_weight='balanced'.*None or an array"):
-        resolve_sample_weight("balanced", y, np.zeros(3, int), 1)
+        metrics_by_partition(y, y, [0, 0, 0], metrics="r2", sample_weight="balanced")
 
 
 def test_balanced_weights_for_regression_metrics_are_refused_on_integer_targets():
     y = np.array([1, 2, 3])
-    with pytest.raises(ValueError, match=r"regression target"):
-        resolve_sample_weight("balanced", y, np.zeros(3, int), 1, is_regression=True)
+    with pytest.raises(ValueError, match=r"regression metrics"):
+        metrics_by_partition(y, y, [0, 0, 0], metrics="r2", sample_weight="balanced")
 
 
 @pytest.mark.parametrize(
@@ -190,42 +193,18 @@ def test_balanced_weights_for_regression_metrics_are_refused_on_integer_targets(
 )
 def test_bad_sample_weight_is_rejected_with_the_value(weights, match):
     with pytest.raises(ValueError, match=match):
-        resolve_sample_weight(weights, np.array([0, 1, 0]), np.zeros(3, int), 1)
+        metrics_by_partition(
+            [0, 1, 0], [0, 1, 1], [0, 0, 0], metrics="accuracy", sample_weight=weights
+        )
 
 
 def test_auto_weights_are_balanced_for_classifiers_and_none_for_regressors():
-    assert default_sample_weight("auto", is_classifier=True) == "balanced"
-    assert default_sample_weight("auto", is_classifier=False) is None
-    assert default_sample_weight(None, is_classifier=True) is None
+    from sklearn.dummy import DummyClassifier, DummyRegressor
 
-
-def test_intersections_beyond_one_int64_key_still_sort_lexicographically():
-    # 4 columns of 2**16 labels: more combinations than an int64 key holds.
-    rng = np.random.default_rng(1)
-    columns = [rng.permutation(2**16) for _ in range(4)]
-    codes, labels = encode_groups(columns)
-    assert labels.is_monotonic_increasing
-    rows = [0, 17, 65535]
-    assert [labels[codes[r]] for r in rows] == [
-        tuple(c[r] for c in columns) for r in rows
-    ]
-
-
-@settings(max_examples=50, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.sampled_from("abc"), st.integers(0, 3), st.integers(0, 2)),
-        min_size=1,
-        max_size=40,
-    )
-)
-def test_codes_map_back_to_each_rows_labels_for_any_groups(rows):
-    sites, levels, y = (np.array(column) for column in zip(*rows, strict=True))
-    codes, labels = encode_groups([sites, levels])
-    assert labels.is_unique and labels.is_monotonic_increasing
-    assert [labels[c] for c in codes] == list(zip(sites, levels, strict=True))
-    weights = balanced_sample_weight(y, codes, len(labels))
-    for p in range(len(labels)):
-        mask = codes == p
-        expected = compute_sample_weight("balanced", y[mask])
-        np.testing.assert_array_equal(weights[mask], expected)
+    X, y = np.zeros((4, 1)), np.array([0, 0, 0, 1])
+    clf = DummyClassifier(strategy="constant", constant=0).fit(X, y)
+    # Balanced: the one positive weighs as much as the three negatives.
+    assert score_partitions(clf, X, y, [0] * 4).overall["accuracy"] == 0.5
+    reg = DummyRegressor().fit(X, y.astype(float))
+    weight = score_partitions(reg, X, y.astype(float), [0] * 4).by_partition["weight"]
+    assert weight.tolist() == [4.0]

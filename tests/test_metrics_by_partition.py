@@ -13,8 +13,8 @@ from sklearn import metrics as skm
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.utils.class_weight import compute_sample_weight
 
-from skpart._evaluate import PartitionMetricWarning, metrics_by_partition
-from skpart._metric_specs import MetricSpec, needs_proba, resolve_metrics
+from skpart import PartitionMetricWarning, metrics_by_partition
+from skpart._metric_registry import METRICS, resolve_metrics
 
 RNG = np.random.default_rng(42)
 N = 120
@@ -242,8 +242,7 @@ def test_callable_direction_comes_from_its_name_or_an_explicit_tuple():
             skm.max_error,
             skm.accuracy_score,
             ("cost", np.mean, False),
-        ],
-        is_classifier=True,
+        ]
     )
     assert [(s.name, s.greater_is_better) for s in specs] == [
         ("zero_one_loss", False),
@@ -254,9 +253,7 @@ def test_callable_direction_comes_from_its_name_or_an_explicit_tuple():
 
 
 def test_partial_callable_is_named_by_the_wrapped_function():
-    specs = resolve_metrics(
-        functools.partial(skm.fbeta_score, beta=2), is_classifier=True
-    )
+    specs = resolve_metrics(functools.partial(skm.fbeta_score, beta=2))
     assert specs[0].name == "fbeta_score"
 
 
@@ -293,7 +290,9 @@ def test_undefined_partition_is_nan_with_one_warning_naming_metric_and_partition
             y_proba=proba,
         )
     assert len(record) == 1
-    assert "'roc_auc' on 1 partition(s) ['only-ones']" in str(record[0].message)
+    message = str(record[0].message)
+    assert "'roc_auc' on 1 partition(s): ['only-ones']" in message
+    assert "y_true has 1 class(es) there" in message
     assert np.isnan(report.by_partition.loc["only-ones", "roc_auc"])
     assert report.by_partition.loc["only-ones", "accuracy"] == 1.0
     assert report.summary.loc["roc_auc", "n_partitions"] == 1
@@ -382,17 +381,11 @@ def test_explicit_classes_count_classes_absent_from_the_data():
 
 
 def test_resolve_metrics_defaults_mirror_sklearn_score():
-    assert [s.name for s in resolve_metrics(None, is_classifier=True)] == ["accuracy"]
-    assert [s.name for s in resolve_metrics(None, is_classifier=False)] == ["r2"]
-    assert resolve_metrics("log_loss", is_classifier=True) == [
-        MetricSpec("log_loss", "proba", False)
+    assert [s.name for s in resolve_metrics(None, task="classification")] == [
+        "accuracy"
     ]
-
-
-def test_needs_proba_is_true_only_for_probability_metrics():
-    assert needs_proba(["accuracy", "log_loss"])
-    assert not needs_proba(["accuracy", skm.f1_score])
-    assert not needs_proba(None)
+    assert [s.name for s in resolve_metrics(None, task="regression")] == ["r2"]
+    assert resolve_metrics("log_loss") == [METRICS["log_loss"]]
 
 
 BAD_INPUTS = {
@@ -465,9 +458,7 @@ def test_groups_of_the_wrong_length_name_groups_and_both_lengths():
 
 
 def test_predictions_of_the_wrong_length_are_rejected():
-    with pytest.raises(
-        ValueError, match=r"inconsistent numbers of samples: \[120, 119\]"
-    ):
+    with pytest.raises(ValueError, match=r"y_pred has 119 rows but y_true has 120"):
         metrics_by_partition(Y_BIN, Y_PRED_BIN[1:], SITES, metrics="accuracy")
 
 

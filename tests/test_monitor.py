@@ -12,11 +12,12 @@ from sklearn.base import clone
 from sklearn.metrics import accuracy_score, log_loss, r2_score
 from sklearn.utils.class_weight import compute_sample_weight
 
-from skpart.keras._monitor import PartitionMonitor, monitors_first, partition_history
+from skpart import PartitionMonitor
+from skpart.keras._callbacks import monitors_first, partition_history
 
 from ._models import tiny_classifier, tiny_regressor
 
-AGGREGATES = ("worst", "mean", "best", "gap")
+AGGREGATES = ("worst", "mean", "best", "gap", "ratio")
 
 
 def _binary_data(n=200, seed=0):

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skpart._report import PartitionReport
+from skpart import PartitionReport
 
 matplotlib.use("Agg")
 
@@ -20,7 +20,7 @@ def make_report(min_partition_size=1, labels=None):
             "accuracy": np.array([0.6, 0.9, np.nan, 0.4]),
             "log_loss": np.array([0.5, 0.2, 0.3, 0.9]),
         },
-        labels=labels,
+        partition_labels=labels,
         n_samples=np.array([10, 20, 5, 2]),
         weight=np.array([10.0, 20.0, 5.0, 2.0]),
         overall={"accuracy": 0.75, "log_loss": 0.35},
@@ -93,6 +93,7 @@ def test_summary_has_the_documented_columns_and_index():
         "mean",
         "std",
         "gap",
+        "ratio",
         "worst_partition",
         "n_partitions",
     ]
@@ -126,7 +127,7 @@ def test_repr_shows_summary_and_partitions():
 def test_plot_draws_bars_worst_first_and_marks_overall():
     report = make_report()
     ax = report.plot("log_loss")
-    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    ticks = [t.get_text().split(" (n=")[0] for t in ax.get_yticklabels()]
     assert ticks == ["d", "a", "c", "b"]
     # The overall value is one vertical line at 0.35.
     assert [line.get_xdata()[0] for line in ax.get_lines()] == [0.35]

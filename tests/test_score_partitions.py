@@ -14,7 +14,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.utils.class_weight import compute_sample_weight
 
-from skpart._evaluate import _predict_once, score_partitions
+from skpart import score_partitions
+from skpart._score_partitions import predict_once
 
 X_CLF, Y_CLF = make_classification(n_samples=150, n_features=5, random_state=0)
 LABELS = np.array(["neg", "pos"])[Y_CLF]
@@ -144,8 +145,8 @@ def test_probability_metric_without_predict_proba_is_refused():
 
 
 def test_predict_once_derives_labels_from_the_probability_argmax(classifier):
-    y_pred, y_proba = _predict_once(classifier, X_CLF, needs_proba=True)
+    y_pred, y_proba = predict_once(classifier, X_CLF, needs_proba=True)
     np.testing.assert_array_equal(y_pred, classifier.classes_[y_proba.argmax(axis=1)])
-    labels_only, none = _predict_once(classifier, X_CLF, needs_proba=False)
+    labels_only, none = predict_once(classifier, X_CLF, needs_proba=False)
     assert none is None
     np.testing.assert_array_equal(labels_only, classifier.predict(X_CLF))

@@ -23,7 +23,7 @@ from sklearn.model_selection import (
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.class_weight import compute_sample_weight
 
-from skpart._scoring import make_partition_scorer
+from skpart import make_partition_scorer
 
 SITES = np.array(["a", "b", "c", "d", "e", "f"])
 

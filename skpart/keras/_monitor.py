@@ -1,114 +1,96 @@
 """PartitionMonitor: per-partition metrics at epoch end, written into the logs.
 
-The monitor predicts once per evaluated epoch on its own rows, turns the raw
-outputs into labels and probabilities as SciKeras's target encoder does, and
-computes every metric for every partition with the vectorised core. Groups,
-targets and weights are encoded once per training run, in ``on_train_begin``.
+The monitor only turns the model's outputs into the engine's inputs (labels
+and probabilities, as SciKeras's target encoder decodes them); the engine of
+:mod:`skpart._engine` computes everything, as for ``score_partitions``.
 """
 
 from __future__ import annotations
 
 import numbers
 import warnings
-from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import Any
 
 import keras
 import numpy as np
 import pandas as pd
-from sklearn.base import is_classifier as _is_classifier
-from sklearn.utils.validation import column_or_1d
+from sklearn.base import is_classifier
 
-from .._evaluate import (
-    PartitionMetricWarning,
-    _call,
-    _is_continuous,
-    _is_regression,
-    _truncate,
-)
-from .._groups import encode_groups, partition_indices
-from .._metric_specs import MetricSpec, resolve_metrics
-from .._metrics import compute_named_metrics
+from .._engine import PartitionMetrics
+from .._groups import encode_groups
+from .._metric_registry import resolve_metrics, task_of
 from .._plotting import plot_partition_history
-from .._report import summarize_values
-from .._weights import default_sample_weight, resolve_sample_weight
-from ._predict import predict_in_batches, take_rows
+from .._targets import labels_1d, target_type
+from .._text import truncate
+from .._warnings import PartitionMetricWarning
+from .._weights import check_weight_array, check_weighting, resolve_weighting
+from ._predict import n_samples, predict_in_batches
 
 #: Aggregates written into the epoch logs, as ``{prefix}{metric}_{aggregate}``.
-AGGREGATES = ("worst", "mean", "best", "gap")
-_SAMPLE_WEIGHT_STRINGS = ("auto", "balanced")
-
-
-class _Prepared(NamedTuple):
-    """What ``on_train_begin`` computes once for all the epochs of a run."""
-
-    X: Any
-    specs: list[MetricSpec]
-    codes: np.ndarray
-    labels: pd.Index
-    weights: np.ndarray
-    pass_weight: bool
-    y_true: np.ndarray  # class indices into sorted classes, or float64 values
-    y_true_raw: np.ndarray  # original labels (for callables)
-    classes: np.ndarray | None  # as the model's output columns are ordered
-    order: np.ndarray | None  # output columns -> sorted classes
-    rank: np.ndarray | None  # output column -> index into sorted classes
-    indices: list[np.ndarray] | None  # per-partition rows, for callables
+LOGGED_AGGREGATES = ("worst", "mean", "best", "gap", "ratio")
 
 
 class PartitionMonitor(keras.callbacks.Callback):
     r"""Keras callback computing per-partition metrics at the end of epochs.
 
-    Every ``every`` epochs the model predicts once on ``X``; each metric is
-    computed on every partition of ``groups`` and its ``worst``, ``mean``,
-    ``best`` and ``gap`` (``|best - worst|``) over partitions are written into
-    the epoch logs as ``{prefix}{metric}_{aggregate}``, so stock
-    ``EarlyStopping``, ``ModelCheckpoint`` and ``ReduceLROnPlateau`` can
-    monitor them and the estimators' ``history_`` records them. The values of
-    each partition are kept in :attr:`history_`.
+    Every ``every`` epochs the model predicts once on the monitored rows;
+    each metric is computed on every partition and its ``worst``, ``mean``,
+    ``best``, ``gap`` (``|best - worst|``) and ``ratio`` (smallest / largest)
+    over the reliable partitions are written into the epoch logs as
+    ``{prefix}{metric}_{aggregate}`` (and the fairness disparities of the
+    monitored rates as ``{prefix}{disparity}``, e.g.
+    ``val_partition_demographic_parity_difference``), so stock ``EarlyStopping``,
+    ``ModelCheckpoint`` and ``ReduceLROnPlateau`` can monitor them and the
+    estimators' ``history_`` records them. Each partition's values are kept
+    in :attr:`history_`.
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
-        Rows to monitor (usually held-out rows); anything the Keras model
-        accepts, sliced into batches along the first axis.
+    X : array-like of shape (n_samples, n_features), default=None
+        Rows to monitor (usually held-out rows), in the Keras model's input
+        space: the monitor feeds them to the model as they are. Inside a
+        Pipeline or a search, leave X, y and groups as None and use
+        ``validation_fraction``.
     y : array-like of shape (n_samples,) or (n_samples, n_classes)
         True targets. Through :class:`~skpart.PartitionAwareClassifier`, the
-        original labels (encoded with the estimator's ``classes_``); with a
-        plain Keras model, class indices ``0..n_classes-1`` (or one-hot rows),
-        the classes being the model's output columns. Regression: values.
+        original labels; with a plain Keras model, class indices
+        ``0..n_classes-1`` (or one-hot rows). Regression: values.
     groups : array-like of shape (n_samples,), DataFrame or list of array-like
         Partition label of each row; several columns give intersections.
     metrics : str, callable, tuple or list of these, default=None
-        Named metrics or callables, as in :func:`skpart.metrics_by_partition`.
-        None means ``accuracy`` for classification and ``r2`` for regression.
+        As in :func:`skpart.metrics_by_partition`; None means ``accuracy``
+        for classification and ``r2`` for regression.
     every : int, default=1
         Evaluate on the first epoch of each ``fit``, every ``every`` epochs
-        after it, and on the last epoch. Other epochs repeat the last values
-        in the logs, so that monitoring callbacks always find the keys; a
-        repeated value is never an improvement, so give ``EarlyStopping`` a
-        ``patience`` of at least ``every``.
+        after it, and on the last epoch. Other epochs repeat the last values,
+        so that monitoring callbacks always find the keys; give
+        ``EarlyStopping`` a ``patience`` of at least ``every``.
     sample_weight : {"auto", "balanced"}, None or array-like, default="auto"
-        ``"auto"`` is ``"balanced"`` (classes weigh equally within each
-        partition) for classification and None for regression.
+        ``"auto"`` is ``"balanced"`` for classification, None for regression.
+    min_partition_size : int, default=1
+        Partitions with fewer monitored rows are kept in :attr:`history_` but
+        left out of the logged aggregates, as in the report's summary.
+    validation_fraction : float, default=None
+        Instead of ``X, y, groups``: the estimator holds out this fraction of
+        its own training rows (already transformed by a Pipeline), stratified
+        by partition, trains on the rest and monitors them. Their partitions
+        come from ``fit(X, y, groups=g)``.
     prefix : str, default="val_partition\_"
-        Prefix of the log keys. Two monitors in one fit need different
-        prefixes. Keys starting with ``val_`` are kept as given by SciKeras.
+        Prefix of the log keys. Two monitors in one fit need different ones.
 
     Attributes
     ----------
     history_ : DataFrame
-        Tidy per-partition values: columns ``epoch`` (0-based, as Keras
-        numbers them), ``partition`` (a tuple for several group columns),
-        ``metric`` and ``value``; evaluated epochs only. Set after the first
-        evaluated epoch; a new ``fit`` replaces the rows of the epochs it runs
-        (so ``partial_fit`` appends).
+        Tidy per-partition values: columns ``epoch`` (0-based, as Keras's
+        callbacks number them), ``partition`` (a tuple for several group
+        columns), ``metric`` and ``value``; evaluated epochs only. A new
+        ``fit`` replaces the rows of the epochs it runs (``partial_fit``
+        appends).
 
     Examples
     --------
     >>> import keras, numpy as np
-    >>> from skpart import PartitionAwareClassifier
-    >>> from skpart.keras._monitor import PartitionMonitor
+    >>> from skpart import PartitionAwareClassifier, PartitionMonitor
     >>> def build(meta):
     ...     return keras.Sequential([keras.Input((meta["n_features_in_"],)),
     ...                              keras.layers.Dense(1, activation="sigmoid")])
@@ -122,19 +104,19 @@ class PartitionMonitor(keras.callbacks.Callback):
     ...     random_state=0, callbacks=[monitor, stop]).fit(X, y)
     >>> "val_partition_accuracy_worst" in clf.history_
     True
-    >>> list(clf.partition_history_.columns)
-    ['monitor', 'epoch', 'partition', 'metric', 'value']
     """
 
     def __init__(
         self,
-        X: Any,
-        y: Any,
-        groups: Any,
+        X: Any = None,
+        y: Any = None,
+        groups: Any = None,
         *,
         metrics: Any = None,
         every: int = 1,
         sample_weight: Any = "auto",
+        min_partition_size: int = 1,
+        validation_fraction: float | None = None,
         prefix: str = "val_partition_",
     ) -> None:
         super().__init__()
@@ -144,62 +126,64 @@ class PartitionMonitor(keras.callbacks.Callback):
         self.metrics = metrics
         self.every = every
         self.sample_weight = sample_weight
+        self.min_partition_size = min_partition_size
+        self.validation_fraction = validation_fraction
         self.prefix = prefix
-        self._target_info = None  # (is_classifier, classes) from an estimator
-        self._records: list[tuple[int, pd.Index, dict]] = []
+        self._estimator = None
+        self._held_out = None  # rows the estimator held out for us
+        self._records: list[tuple[int, pd.DataFrame]] = []
         self._greater_is_better: dict[str, bool] = {}
-        self._frame = None
-        self._prepared = None
         self._check_params()
-
-    # --- validation, once at construction ----------------------------------
 
     def _check_params(self) -> None:
         """Cheap checks, so that a bad argument fails here, not at epoch 7."""
-        if (
-            not isinstance(self.every, numbers.Integral)
-            or isinstance(self.every, bool)
-            or self.every < 1
-        ):
-            raise ValueError(
-                f"every must be an integer >= 1 (evaluate every `every` epochs); "
-                f"got {self.every!r}."
-            )
+        for name in ("every", "min_partition_size"):
+            value = getattr(self, name)
+            if (
+                not isinstance(value, numbers.Integral)
+                or isinstance(value, bool)
+                or (value < 1)
+            ):
+                raise ValueError(f"{name} must be an integer >= 1; got {value!r}.")
         if not isinstance(self.prefix, str):
             raise ValueError(f"prefix must be a string; got {self.prefix!r}.")
-        specs = resolve_metrics(self.metrics, is_classifier=True)
-        n_samples = _n_rows(self.y, "y")
-        _is_regression(specs, self.y)  # refuses classification + regression mixes
-        if _n_rows(self.X, "X") != n_samples:
-            raise ValueError(
-                f"X has {_n_rows(self.X, 'X')} rows but y has {n_samples}; "
-                "pass one target per row of X."
-            )
-        encode_groups(self.groups, n_samples=n_samples)
-        self._check_sample_weight(n_samples)
-
-    def _check_sample_weight(self, n_samples: int) -> None:
-        weight = self.sample_weight
-        if weight is None:
-            return
-        if isinstance(weight, str):
-            if weight not in _SAMPLE_WEIGHT_STRINGS:
+        check_weighting(self.sample_weight)
+        given = [a for a in ("X", "y", "groups") if getattr(self, a) is not None]
+        fraction = self.validation_fraction
+        if fraction is not None:
+            if given:
                 raise ValueError(
-                    f"sample_weight={weight!r} is not understood; pass 'auto', "
-                    "'balanced', None or an array of one weight per row."
+                    f"PartitionMonitor got validation_fraction={fraction!r} and "
+                    f"{', '.join(given)}: pass either the rows to monitor or the "
+                    "fraction of the training rows to hold out, not both."
+                )
+            if not isinstance(fraction, numbers.Real) or not 0 < fraction < 1:
+                raise ValueError(
+                    f"validation_fraction must be a float in (0, 1); got {fraction!r}."
                 )
             return
-        if len(weight) != n_samples:
+        if len(given) != 3:
             raise ValueError(
-                f"sample_weight has {len(weight)} rows but y has {n_samples}; "
-                "pass one weight per row."
+                "PartitionMonitor needs the rows to monitor, X, y and groups "
+                f"(got only {given or 'none'}), or validation_fraction=f to hold "
+                "out a fraction of the training rows (in a Pipeline or a search)."
             )
+        n_rows = n_samples(self.y)
+        if n_samples(self.X) != n_rows:
+            raise ValueError(
+                f"X has {n_samples(self.X)} rows but y has {n_rows}; pass one "
+                "target per row of X."
+            )
+        encode_groups(self.groups, n_samples=n_rows)
+        task_of(resolve_metrics(self.metrics, task="classification"))  # no mixes
+        if self.sample_weight is not None and not isinstance(self.sample_weight, str):
+            check_weight_array(self.sample_weight, n_rows)
 
     # --- Keras hooks ---------------------------------------------------------
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        """Encode targets, groups and weights once for the whole run."""
-        self._prepared = self._prepare()
+        """Encode the monitored rows' groups and targets once for the run."""
+        self._run = self._prepare()
         self._last_logs: dict[str, float] = {}
         self._first_epoch: int | None = None
         # Read now: SciKeras also hands this callback to predict, which would
@@ -210,204 +194,156 @@ class PartitionMonitor(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         """Evaluate if due, then write the aggregates into ``logs`` in place."""
-        if self._prepared is None:  # used without on_train_begin (custom loop)
+        if getattr(self, "_run", None) is None:  # a custom loop without train begin
             self.on_train_begin()
         if self._is_due(epoch):
-            values = self._evaluate()
-            self._record(epoch, values)
-            self._last_logs = self._aggregate(values)
+            report = self._evaluate()
+            self._records.append((epoch, report.by_partition[report.metrics]))
+            self._greater_is_better.update(report.greater_is_better)
+            self._last_logs = {
+                f"{self.prefix}{metric}_{aggregate}": float(row[aggregate])
+                for metric, row in report.summary.iterrows()
+                for aggregate in LOGGED_AGGREGATES
+            }
+            # Fairness disparities of the monitored rates, e.g.
+            # val_partition_demographic_parity_difference.
+            for name, value in report.disparities.items():
+                self._last_logs[f"{self.prefix}{name}"] = float(value)
         if logs is not None:
             logs.update(self._last_logs)
 
     def on_train_end(self, logs: dict | None = None) -> None:
-        """Drop the per-run arrays (a copy of X among them)."""
-        self._prepared = None
+        """Drop the per-run state (a copy of the rows among it)."""
+        self._run = None
 
     def _is_due(self, epoch: int) -> bool:
         if self._first_epoch is None:
             # A new run replaces the rows of the epochs it runs again.
             self._first_epoch = epoch
             self._records = [r for r in self._records if r[0] < epoch]
-            self._frame = None
             return True
         return (epoch - self._first_epoch) % self.every == 0 or (
             epoch == self._final_epoch
         )
 
-    # --- preparing targets, once per run ------------------------------------
+    # --- the engine's inputs -------------------------------------------------
 
-    def _prepare(self) -> _Prepared:
-        is_classifier, classes = self._target_kind()
-        specs = resolve_metrics(self.metrics, is_classifier=is_classifier)
-        n_samples = _n_rows(self.y, "y")
-        codes, labels = encode_groups(self.groups, n_samples=n_samples)
-        if is_classifier:
-            targets = self._classification_targets(classes)
-        else:
-            y = column_or_1d(self.y, dtype=np.float64, input_name="y")
-            targets = (y, y, None, None, None)
-        sample_weight = default_sample_weight(
-            self.sample_weight, is_classifier=is_classifier
-        )
-        weights = resolve_sample_weight(
-            sample_weight,
-            targets[1],
-            codes,
-            len(labels),
-            is_regression=not is_classifier,
-        )
-        has_callables = any(spec.func is not None for spec in specs)
-        indices = partition_indices(codes, len(labels)) if has_callables else None
-        X = _as_model_input(self.X)
-        return _Prepared(
-            X,
-            specs,
-            codes,
-            labels,
-            weights,
-            sample_weight is not None,
-            *targets,
-            indices,
-        )
-
-    def _target_kind(self) -> tuple[bool, np.ndarray | None]:
-        """Classification or regression, and the classes when an estimator told us."""
-        if self._target_info is not None:
-            return self._target_info
-        if self.metrics is None:
-            # The default metric follows the target, as in metrics_by_partition.
-            return not _is_continuous(self.y), None
-        specs = resolve_metrics(self.metrics, is_classifier=True)
-        return not _is_regression(specs, self.y), None
-
-    def _classification_targets(self, classes: np.ndarray | None) -> tuple:
-        """Encode y as indices into the sorted classes; map output columns too."""
-        y = np.asarray(self.y)
-        if y.ndim == 2 and y.shape[1] > 1:  # one-hot rows: the column is the class
-            y = np.argmax(y, axis=1)
-        y = column_or_1d(y, input_name="y")
-        if classes is None:
-            # A plain Keras model: the classes are its output columns.
-            classes = np.arange(self._n_output_classes())
-        classes = np.asarray(classes)
-        order = np.argsort(classes, kind="stable")
-        sorted_classes = classes[order]
-        position = np.minimum(np.searchsorted(sorted_classes, y), len(classes) - 1)
-        unknown = sorted_classes[position] != y
-        if np.any(unknown):
-            missing = np.unique(y[unknown]).tolist()
+    def _prepare(self) -> dict:
+        X, y, groups = self._held_out or (self.X, self.y, self.groups)
+        if X is None:
             raise ValueError(
-                f"PartitionMonitor's y has labels {_truncate(missing)} "
-                f"that the model was not trained on (classes "
-                f"{_truncate(classes.tolist())}). Drop those rows from the "
-                "monitor's data; with a plain Keras model, pass y encoded as "
-                "0..n_classes-1."
+                "PartitionMonitor(validation_fraction=...) monitors rows that a "
+                "PartitionAwareClassifier/Regressor holds out in fit; with a plain "
+                "Keras model pass X, y and groups."
             )
-        rank = np.empty(len(classes), dtype=np.int64)
-        rank[order] = np.arange(len(classes))
-        return position.astype(np.int64), y, classes, order, rank
+        estimator = self._estimator
+        self._check_input_space(X, estimator)
+        classes = getattr(estimator, "classes_", None)
+        if estimator is not None:
+            task = "classification" if is_classifier(estimator) else "regression"
+        else:
+            named = task_of(resolve_metrics(self.metrics, task="classification"))
+            kind = target_type(np.asarray(y), "y")
+            task = named or (
+                "regression" if kind.startswith("continuous") else "classification"
+            )
+        if task == "classification":
+            y = np.asarray(y)
+            if y.ndim == 2 and y.shape[1] > 1:  # one-hot rows: the column is the class
+                y = np.argmax(y, axis=1)
+            y = labels_1d(y, "y")
+            if classes is None:  # a plain Keras model: its output columns
+                classes = np.arange(self._n_output_classes(X))
+            unknown = ~np.isin(y, classes)
+            if unknown.any():
+                raise ValueError(
+                    f"PartitionMonitor's y has labels "
+                    f"{truncate(pd.unique(y[unknown]).tolist())} that the model was "
+                    f"not trained on (classes {truncate(list(classes))}). Drop "
+                    "those rows from the monitor's data; with a plain Keras model, "
+                    "pass y encoded as 0..n_classes-1."
+                )
+        weighting, weights = resolve_weighting(self.sample_weight, task)
+        return dict(
+            X=_as_model_input(X),
+            y=y,
+            partitions=encode_groups(groups, n_samples=n_samples(y)),
+            classes=None if classes is None else np.asarray(classes),
+            task=task,
+            weighting=weighting,
+            weights=weights,
+        )
 
-    def _n_output_classes(self) -> int:
+    def _check_input_space(self, X: Any, estimator: Any) -> None:
+        """Refuse rows that are not in the space the estimator's model sees."""
+        if estimator is None or self._held_out is not None:
+            return
+        expected = getattr(estimator, "n_features_in_", None)
+        names = getattr(estimator, "feature_names_in_", None)
+        columns = getattr(X, "columns", None)
+        width = X.shape[1] if getattr(X, "ndim", 0) == 2 else None
+        mismatch = expected is not None and width is not None and width != expected
+        if columns is not None and (names is None or list(columns) != list(names)):
+            mismatch = True
+        if mismatch:
+            raise ValueError(
+                f"PartitionMonitor's X has {width} columns"
+                f"{'' if columns is None else f' {list(columns)[:5]}...'} but the "
+                f"estimator's model was fitted on {expected} features"
+                f"{'' if names is None else f' {list(names)[:5]}...'}. The monitor "
+                "feeds its rows to the Keras model as they are, so inside a "
+                "Pipeline (where earlier steps transform X) use "
+                "PartitionMonitor(validation_fraction=0.2) and "
+                "fit(X, y, groups=g) instead of raw rows."
+            )
+
+    def _n_output_classes(self, X: Any) -> int:
         outputs = getattr(self.model, "outputs", None)
-        if outputs:
-            width = outputs[0].shape[-1]
-        else:  # a subclassed model: ask it
-            width = self._predict(take_rows(_as_model_input(self.X), 0, 1)).shape[-1]
+        width = outputs[0].shape[-1] if outputs else None
+        if width is None:  # a subclassed model: ask it
+            width = _single_output(predict_in_batches(self.model, X, 1)).shape[-1]
         # One sigmoid column is a binary classifier, as SciKeras reads it.
         return 2 if width == 1 else int(width)
 
-    # --- one evaluation ------------------------------------------------------
-
-    def _predict(self, X: Any) -> np.ndarray:
-        """Raw model outputs on ``X``, one compiled call per large batch."""
-        return _single_output(predict_in_batches(self.model, X))
-
-    def _evaluate(self) -> dict[str, np.ndarray]:
-        """Per-partition values of every metric for the current weights."""
-        p = self._prepared
-        y_pred, y_proba = self._decode(self._predict(p.X))
-        named = [spec.name for spec in p.specs if spec.func is None]
-        values = {}
-        if named:
-            values = compute_named_metrics(
-                named,
-                codes=p.codes,
-                n_partitions=len(p.labels),
-                y_true=p.y_true,
-                y_pred=y_pred,
+    def _evaluate(self):
+        """One prediction pass, then the engine's report for these weights."""
+        run = self._run
+        raw = _single_output(predict_in_batches(self.model, run["X"]))
+        y_pred, y_proba = raw, None
+        if run["task"] == "classification":
+            raw = raw.reshape(len(run["y"]), -1)
+            if raw.shape[1] == 1:  # a sigmoid: SciKeras's two columns
+                raw = np.column_stack([1 - raw, raw])
+            y_pred, y_proba = run["classes"][np.argmax(raw, axis=1)], raw
+        else:
+            y_pred = raw.reshape(len(run["y"]))
+        accumulator = PartitionMetrics(
+            self.metrics,
+            classes=run["classes"],
+            sample_weight=run["weighting"],
+            min_partition_size=self.min_partition_size,
+            task=run["task"],
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", PartitionMetricWarning)
+            report = accumulator.update(
+                run["y"],
+                y_pred,
+                run["partitions"],
                 y_proba=y_proba,
-                sample_weight=p.weights,
-                n_classes=None if p.classes is None else len(p.classes),
-            )
-        for spec in p.specs:
-            if spec.func is not None:
-                values[spec.name] = self._callable_values(spec.func, y_pred)
-        values = {spec.name: values[spec.name] for spec in p.specs}
-        self._warn_undefined(values)
-        return values
+                sample_weight=run["weights"],
+            ).result()
+        for warning in caught[:1]:
+            if not self._warned:  # the same partitions would be named every epoch
+                self._warned = True
+                warnings.warn(
+                    f"PartitionMonitor (warned once per fit): {warning.message}",
+                    PartitionMetricWarning,
+                    stacklevel=2,
+                )
+        return report
 
-    def _decode(self, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Raw outputs -> (labels or values, probabilities) as SciKeras decodes."""
-        p = self._prepared
-        n_rows = len(p.y_true)
-        if p.classes is None:
-            return raw.reshape(n_rows).astype(np.float64), None
-        raw = raw.reshape(n_rows, -1)
-        if raw.shape[1] == 1 and len(p.classes) == 2:
-            raw = np.column_stack([1 - raw, raw])  # a sigmoid: SciKeras's two columns
-        if raw.shape[1] != len(p.classes):
-            raise ValueError(
-                f"The model outputs {raw.shape[1]} columns but there are "
-                f"{len(p.classes)} classes; PartitionMonitor needs one "
-                "probability column per class (or one sigmoid for two)."
-            )
-        y_pred = p.rank[np.argmax(raw, axis=1)]
-        needs_proba = any(spec.needs == "proba" for spec in p.specs)
-        return y_pred, raw[:, p.order].astype(np.float64) if needs_proba else None
-
-    def _callable_values(self, func: Any, y_pred: np.ndarray) -> np.ndarray:
-        p = self._prepared
-        if p.classes is not None:  # callables see the original labels
-            y_pred = np.sort(p.classes)[y_pred]
-        weights = p.weights if p.pass_weight else None
-        return np.array(
-            [_call(func, p.y_true_raw, y_pred, weights, index) for index in p.indices],
-            dtype=np.float64,
-        )
-
-    def _warn_undefined(self, values: dict[str, np.ndarray]) -> None:
-        # Once per run: the same partitions would be named at every epoch.
-        undefined = [name for name, v in values.items() if np.isnan(v).any()]
-        if undefined and not self._warned:
-            self._warned = True
-            warnings.warn(
-                f"PartitionMonitor: metrics {undefined} are undefined (NaN) on some "
-                "partitions (e.g. a partition with one class); the aggregates "
-                "skip them. Warned once per fit.",
-                PartitionMetricWarning,
-                stacklevel=3,
-            )
-
-    def _aggregate(self, values: dict[str, np.ndarray]) -> dict[str, float]:
-        """``{prefix}{metric}_{aggregate}`` over partitions with a defined value."""
-        logs = {}
-        for spec in self._prepared.specs:
-            stats = summarize_values(
-                pd.Series(values[spec.name]), spec.greater_is_better
-            )
-            for aggregate in AGGREGATES:
-                logs[f"{self.prefix}{spec.name}_{aggregate}"] = stats[aggregate]
-        return logs
-
-    # --- history -------------------------------------------------------------
-
-    def _record(self, epoch: int, values: dict[str, np.ndarray]) -> None:
-        self._records.append((epoch, self._prepared.labels, values))
-        self._frame = None
-        # Kept for plot(), which runs after the per-run state is dropped.
-        self._greater_is_better.update(
-            {spec.name: spec.greater_is_better for spec in self._prepared.specs}
-        )
+    # --- history and plot ----------------------------------------------------
 
     @property
     def history_(self) -> pd.DataFrame:
@@ -417,9 +353,17 @@ class PartitionMonitor(keras.callbacks.Callback):
                 "PartitionMonitor has no history_ yet: it is set after the first "
                 "evaluated epoch of a fit."
             )
-        if self._frame is None:
-            self._frame = _tidy(self._records)
-        return self._frame.copy()
+        frames = []
+        for epoch, table in self._records:
+            long = table.set_axis(table.index.to_flat_index(), axis=0).melt(
+                ignore_index=False, var_name="metric", value_name="value"
+            )
+            frames.append(
+                long.rename_axis("partition").reset_index().assign(epoch=epoch)
+            )
+        history = pd.concat(frames, ignore_index=True)
+        history["value"] = history["value"].astype(np.float64)
+        return history[["epoch", "partition", "metric", "value"]]
 
     def plot(self, metric: str | None = None, ax: Any = None) -> Any:
         """Plot each partition's values over epochs, the worst one highlighted.
@@ -434,15 +378,10 @@ class PartitionMonitor(keras.callbacks.Callback):
         Returns
         -------
         matplotlib.axes.Axes
-
-        Examples
-        --------
-        >>> ax = monitor.plot("accuracy")  # doctest: +SKIP
         """
         history = self.history_
         metrics = list(dict.fromkeys(history["metric"]))
-        if metric is None:
-            metric = metrics[0]
+        metric = metrics[0] if metric is None else metric
         if metric not in metrics:
             raise ValueError(
                 f"metric={metric!r} was not monitored; choose one of {metrics}."
@@ -457,62 +396,30 @@ class PartitionMonitor(keras.callbacks.Callback):
     # --- estimators, copies and pickles --------------------------------------
 
     def _bind_estimator(self, estimator: Any) -> None:
-        """Take the target kind and ``classes_`` from a SciKeras estimator."""
-        classes = getattr(estimator, "classes_", None)
-        is_classifier = classes is not None or _is_classifier(estimator)
-        self._target_info = (is_classifier, classes)
+        """Read the task, ``classes_`` and input space from a SciKeras estimator."""
+        self._estimator = estimator
+
+    def _hold_out(self, X: Any, y: Any, groups: Any) -> None:
+        """Monitor rows the estimator held out of its training rows."""
+        self._held_out = (X, y, groups)
 
     def __getstate__(self) -> dict:
-        # The Keras model belongs to the estimator (which pickles it itself) and
-        # the per-run arrays are rebuilt at train begin: keep neither. copy.deepcopy
-        # (sklearn's clone of the callbacks parameter) goes through here too.
+        # The Keras model and the estimator pickle themselves; the per-run
+        # state is rebuilt at train begin. sklearn's clone deep-copies here too.
         state = self.__dict__.copy()
-        state.update(_model=None, _prepared=None, _frame=None)
+        state.update(_model=None, _run=None, _estimator=None, _held_out=None)
         return state
 
     def __repr__(self) -> str:
-        return (
-            f"PartitionMonitor(n_samples={_n_rows(self.y, 'y')}, "
-            f"metrics={self.metrics!r}, every={self.every!r}, "
-            f"sample_weight={_short(self.sample_weight)}, prefix={self.prefix!r})"
+        rows = (
+            f"validation_fraction={self.validation_fraction!r}"
+            if self.X is None
+            else f"n_samples={n_samples(self.y)}"
         )
-
-
-def _tidy(records: list[tuple[int, pd.Index, dict]]) -> pd.DataFrame:
-    """(epoch, labels, values) records -> the tidy long DataFrame."""
-    epochs, partitions, metrics, values = [], [], [], []
-    for epoch, labels, by_metric in records:
-        flat = labels.to_flat_index()
-        for name, column in by_metric.items():
-            epochs.append(np.full(len(flat), epoch, dtype=np.int64))
-            partitions.append(flat)
-            metrics.append(np.full(len(flat), name, dtype=object))
-            values.append(column)
-    partition = partitions[0].append(partitions[1:]) if partitions else []
-    return pd.DataFrame(
-        {
-            "epoch": np.concatenate(epochs),
-            "partition": np.asarray(partition, dtype=object),
-            "metric": np.concatenate(metrics),
-            "value": np.concatenate(values).astype(np.float64),
-        }
-    )
-
-
-def _n_rows(data: Any, name: str) -> int:
-    """Rows of an array, DataFrame or (for multi-input models) list/dict of them."""
-    if isinstance(data, dict):
-        data = next(iter(data.values()))
-    elif isinstance(data, (list, tuple)) and data and hasattr(data[0], "shape"):
-        data = data[0]
-    if hasattr(data, "shape"):
-        return int(data.shape[0])
-    try:
-        return len(data)
-    except TypeError:
-        raise ValueError(
-            f"{name} must be array-like; got {type(data).__name__}."
-        ) from None
+        return (
+            f"PartitionMonitor({rows}, metrics={self.metrics!r}, "
+            f"every={self.every!r}, prefix={self.prefix!r})"
+        )
 
 
 def _as_model_input(X: Any) -> Any:
@@ -520,7 +427,7 @@ def _as_model_input(X: Any) -> Any:
     if isinstance(X, dict):
         return {key: _as_model_input(value) for key, value in X.items()}
     if isinstance(X, (list, tuple)) and X and hasattr(X[0], "shape"):
-        return [_as_model_input(value) for value in X]
+        return type(X)(_as_model_input(value) for value in X)
     X = X.to_numpy() if hasattr(X, "to_numpy") else np.asarray(X)
     if X.dtype.kind == "f":
         # Keras casts every batch to the float type anyway; do it once per run.
@@ -539,100 +446,3 @@ def _single_output(outputs: Any) -> np.ndarray:
             )
         outputs = outputs[0]
     return np.asarray(outputs)
-
-
-def _short(value: Any) -> str:
-    return repr(value) if value is None or isinstance(value, str) else "<array>"
-
-
-def flatten_callbacks(callbacks: Any) -> Iterable[Any]:
-    """Callbacks in order, nested lists (allowed by SciKeras and Keras) flattened."""
-    if callbacks is None:
-        return
-    if isinstance(callbacks, (list, tuple)):
-        for callback in callbacks:
-            yield from flatten_callbacks(callback)
-    else:
-        yield callbacks
-
-
-def monitors_first(callbacks: Any, *, estimator: Any = None) -> list:
-    """Return the callbacks flattened, every PartitionMonitor moved to the front.
-
-    Keras calls callbacks in list order with one shared ``logs`` dict, so a
-    monitor must run before ``EarlyStopping``, ``ModelCheckpoint`` or
-    ``ReduceLROnPlateau`` read its keys; the order is otherwise kept.
-
-    Parameters
-    ----------
-    callbacks : list of keras.callbacks.Callback, nested lists of them, or None
-        The fit callbacks.
-    estimator : SciKeras estimator, default=None
-        When given, each monitor takes the target kind and ``classes_`` from
-        it, so that its ``y`` may hold the original labels.
-
-    Returns
-    -------
-    list of keras.callbacks.Callback
-
-    Raises
-    ------
-    ValueError
-        When two monitors share a prefix (one would overwrite the other's keys).
-
-    Examples
-    --------
-    >>> import keras, numpy as np
-    >>> from skpart.keras._monitor import PartitionMonitor, monitors_first
-    >>> stop = keras.callbacks.EarlyStopping()
-    >>> monitor = PartitionMonitor(np.zeros((2, 1)), [0, 1], ["a", "b"])
-    >>> [type(c).__name__ for c in monitors_first([stop, [monitor]])]
-    ['PartitionMonitor', 'EarlyStopping']
-    """
-    flat = list(flatten_callbacks(callbacks))
-    monitors = [c for c in flat if isinstance(c, PartitionMonitor)]
-    prefixes = [m.prefix for m in monitors]
-    shared = sorted({p for p in prefixes if prefixes.count(p) > 1})
-    if shared:
-        raise ValueError(
-            f"Several PartitionMonitors use the prefix {shared}; give each "
-            "monitor its own prefix= so that their log keys differ."
-        )
-    if estimator is not None:
-        for monitor in monitors:
-            monitor._bind_estimator(estimator)
-    return monitors + [c for c in flat if not isinstance(c, PartitionMonitor)]
-
-
-def partition_history(callbacks: Any) -> pd.DataFrame | None:
-    """Per-partition history of the monitors among ``callbacks``.
-
-    Parameters
-    ----------
-    callbacks : list of keras.callbacks.Callback, nested lists of them, or None
-        The fit callbacks.
-
-    Returns
-    -------
-    DataFrame or None
-        The monitors' :attr:`PartitionMonitor.history_` stacked, with a first
-        column ``monitor`` holding each monitor's prefix (always present, so the
-        columns are the same for one monitor or several): ``monitor``,
-        ``epoch``, ``partition``, ``metric``, ``value``. None when no monitor
-        has evaluated an epoch.
-
-    Examples
-    --------
-    >>> from skpart.keras._monitor import partition_history
-    >>> partition_history([]) is None
-    True
-    """
-    frames = [
-        callback.history_.assign(monitor=callback.prefix)
-        for callback in flatten_callbacks(callbacks)
-        if isinstance(callback, PartitionMonitor) and callback._records
-    ]
-    if not frames:
-        return None
-    history = pd.concat(frames, ignore_index=True)
-    return history[["monitor", "epoch", "partition", "metric", "value"]]

@@ -15,15 +15,14 @@ import pandas as pd
 from sklearn import get_config
 from sklearn.utils.metadata_routing import MetadataRequest, get_routing_for_object
 
+from ._aggregates import check_aggregates, signed
 from ._compat import _MetadataRequester
-from ._evaluate import _check_min_partition_size, score_partitions
-from ._metric_specs import MetricSpec, _is_metric_tuple, resolve_metrics
+from ._engine import check_min_partition_size
+from ._fairness import DISPARITIES
+from ._metric_registry import Metric, _is_metric_tuple, resolve_metrics
 from ._report import PartitionReport
-
-#: Aggregates a scorer can return, as in ``PartitionReport.summary`` (+ overall).
-AGGREGATES = ("worst", "best", "mean", "std", "gap", "overall")
-# Spreads over partitions: lower is better whatever the metric, so negated.
-_SPREADS = ("std", "gap")
+from ._score_partitions import score_partitions
+from ._weights import check_weighting
 
 
 class _PartitionScorer(_MetadataRequester):
@@ -94,11 +93,15 @@ class _PartitionScorer(_MetadataRequester):
             else sample_weight,
             min_partition_size=self._min_partition_size,
         )
+        names, fairness = _requested(self._metrics, report)
         scores = {
             f"{metric}_{aggregate}": _signed_aggregate(report, metric, aggregate)
-            for metric in report.metrics
+            for metric in names
             for aggregate in self._aggregates
         }
+        disparities = report.disparities
+        for name in fairness:  # negated differences, ratios as they are
+            scores[name] = signed(disparities[name], DISPARITIES[name][0], True)
         return scores if self._multi else next(iter(scores.values()))
 
     def _resolve_groups(self, X: Any, groups: Any) -> Any:
@@ -200,8 +203,8 @@ def make_partition_scorer(
     metrics : str, callable, tuple or list of these, default="accuracy"
         Named metrics or callables as in :func:`~skpart.score_partitions`;
         None means ``accuracy`` for classifiers and ``r2`` for regressors.
-    aggregate : {"worst", "best", "mean", "std", "gap", "overall"} or list, \
-default="worst"
+    aggregate : {"worst", "best", "mean", "std", "gap", "ratio", "overall"} or \
+list, default="worst"
         How per-partition values become one number (see
         :class:`~skpart.PartitionReport`); ``overall`` is the metric on all
         test rows pooled.
@@ -238,7 +241,7 @@ default="worst"
     --------
     >>> import pandas as pd
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from skpart._scoring import make_partition_scorer
+    >>> from skpart import make_partition_scorer
     >>> X = pd.DataFrame({"x": [0, 1, 2, 3, 4, 5], "site": list("aabbab")})
     >>> y = [0, 0, 1, 1, 1, 0]
     >>> model = LogisticRegression().fit(X[["x"]], y)
@@ -249,11 +252,11 @@ default="worst"
     make_partition_scorer('log_loss', aggregate='worst', groups='site')
     """
     if metrics is not None:
-        resolve_metrics(metrics, is_classifier=True)  # validate names now
-    aggregates = _check_aggregate(aggregate)
+        resolve_metrics(metrics)  # validate names now
+    aggregates = check_aggregates(aggregate)
     _check_groups_spec(groups)
     _check_sample_weight(sample_weight)
-    _check_min_partition_size(min_partition_size)
+    check_min_partition_size(min_partition_size)
     multi = not (_is_single_metric(metrics) and isinstance(aggregate, str))
     return _PartitionScorer(
         metrics, aggregates, groups, sample_weight, min_partition_size, multi=multi
@@ -301,9 +304,7 @@ def _signed_aggregate(report: PartitionReport, metric: str, aggregate: str) -> f
         value = float(report.summary.loc[metric, aggregate])
     if value != value:  # NaN
         raise ValueError(_undefined_message(report, metric, aggregate))
-    greater_is_better = report.greater_is_better[metric] and aggregate not in _SPREADS
-    # "+ 0.0" turns the -0.0 of a zero spread into 0.0.
-    return value if greater_is_better else -value + 0.0
+    return signed(value, aggregate, report.greater_is_better[metric])
 
 
 def _undefined_message(report: PartitionReport, metric: str, aggregate: str) -> str:
@@ -341,24 +342,27 @@ def _missing_groups_message(scorer: _PartitionScorer) -> str:
     )
 
 
+def _requested(metrics: Any, report: PartitionReport) -> tuple[list, list]:
+    """Return the metric names and the fairness disparities the user asked for.
+
+    Rates scored only because a disparity needs them get no keys of their own.
+    """
+    if metrics is None:
+        return report.metrics, []
+    given = [metrics] if _is_single_metric(metrics) else list(metrics)
+    fairness = [m for m in given if isinstance(m, str) and m in DISPARITIES]
+    others = [m for m in given if not (isinstance(m, str) and m in DISPARITIES)]
+    names = [m.name for m in resolve_metrics(others)] if others else []
+    return names, fairness
+
+
 def _is_single_metric(metrics: Any) -> bool:
     return (
         metrics is None
-        or isinstance(metrics, (str, MetricSpec))
+        or isinstance(metrics, (str, Metric))
         or _is_metric_tuple(metrics)
         or callable(metrics)
     )
-
-
-def _check_aggregate(aggregate: Any) -> list[str]:
-    aggregates = [aggregate] if isinstance(aggregate, str) else list(aggregate)
-    unknown = [a for a in aggregates if a not in AGGREGATES]
-    if unknown or not aggregates or len(set(aggregates)) != len(aggregates):
-        raise ValueError(
-            f"aggregate must be one of {AGGREGATES} or a non-empty list of them "
-            f"without repeats; got {aggregate!r}."
-        )
-    return aggregates
 
 
 def _check_groups_spec(groups: Any) -> None:
@@ -379,9 +383,8 @@ def _check_groups_spec(groups: Any) -> None:
 
 
 def _check_sample_weight(sample_weight: Any) -> None:
-    if sample_weight is None or (
-        isinstance(sample_weight, str) and sample_weight in ("auto", "balanced")
-    ):
+    check_weighting(sample_weight)
+    if sample_weight is None or isinstance(sample_weight, str):
         return
     raise ValueError(
         f"sample_weight must be 'auto', 'balanced' or None; got "
@@ -393,7 +396,7 @@ def _check_sample_weight(sample_weight: Any) -> None:
 
 def _metrics_repr(metrics: Any) -> str:
     def one(metric: Any) -> str:
-        if isinstance(metric, MetricSpec):
+        if isinstance(metric, Metric):
             return repr(metric.name)
         if _is_metric_tuple(metric):
             return repr(metric[0])

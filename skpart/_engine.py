@@ -1,0 +1,771 @@
+"""The scoring engine: prepare once, accumulate batches, merge, finalise.
+
+Every caller (``metrics_by_partition``, ``score_partitions``, the scorer,
+cross-validation, ``PartitionMonitor``, Dask) goes through
+:class:`PartitionMetrics`: validation, the encoding of classes and partitions,
+the metric loop, the callable loop and the undefined-value warning exist here
+once.
+"""
+
+from __future__ import annotations
+
+import copy
+import numbers
+from typing import Any
+
+import numpy as np
+from sklearn.utils.validation import check_consistent_length
+
+from ._groups import PartitionCodebook, Partitions, encode_groups, partition_indices
+from ._kernels import finalise
+from ._metric_registry import Metric, multiclass_variant, resolve_metrics, task_of
+from ._report import PartitionReport
+from ._statistics import Batch, Statistics
+from ._targets import (
+    ClassCodebook,
+    Task,
+    check_classification_target,
+    check_lengths,
+    check_proba,
+    labels_1d,
+    target_type,
+    values_1d,
+)
+from ._text import truncate
+from ._warnings import warn
+from ._weights import check_weight_array, check_weighting
+
+#: Rows handed to the statistics at a time: bounds the working memory.
+CHUNK_ROWS = 1 << 20
+
+
+def check_min_partition_size(min_partition_size: Any) -> None:
+    """Refuse a ``min_partition_size`` that is not an integer >= 1."""
+    if (
+        not isinstance(min_partition_size, numbers.Integral)
+        or isinstance(min_partition_size, bool)
+        or min_partition_size < 1
+    ):
+        raise ValueError(
+            f"min_partition_size must be an integer >= 1; got {min_partition_size!r}."
+        )
+
+
+class PartitionMetrics:
+    """Mergeable accumulator of per-partition metric statistics.
+
+    Feed it batches of rows with :meth:`update`, combine accumulators of
+    disjoint batches with :meth:`merge` (in any order), and get the
+    :class:`PartitionReport` with :meth:`result`. The report equals
+    :func:`metrics_by_partition` on all the rows at once. It pickles, so it
+    travels to Dask, Spark or Ray workers.
+
+    Memory: the count- and sum-based metrics keep a fixed number of sums per
+    (partition, class) whatever the number of rows. ``roc_auc`` and
+    ``roc_auc_ovr`` keep a compact per-row record (exact): 6 bytes per row,
+    plus 4 (float32 probabilities) or 8 (float64) per score column (one for
+    ``roc_auc``, one per class for ``roc_auc_ovr``), plus 8 with row weights.
+    User callables keep the rows themselves.
+
+    Parameters
+    ----------
+    metrics : str, callable, tuple or list of these
+        As in :func:`metrics_by_partition`.
+    classes : array-like of shape (n_classes,), default=None
+        All classes, in the order of the ``y_proba`` columns (an estimator's
+        ``classes_``). Default: learnt from the labels of the batches; the
+        probability metrics then fix them at the first batch.
+    sample_weight : {"balanced"} or None, default=None
+        ``"balanced"`` gives every class present in a partition equal weight
+        there (from the class totals of all batches); None uses the weights
+        given to :meth:`update` (or none).
+    pos_label : int, float, bool or str, default=None
+        The positive class of the binary metrics; None is the larger class.
+    min_partition_size : int, default=1
+        Partitions with fewer rows are reported but left out of the summary.
+    task : {"classification", "regression"}, default=None
+        Needed only when ``metrics`` holds callables alone: then None decides
+        from the first batch's ``y_true`` (real values are regression).
+
+    See Also
+    --------
+    metrics_by_partition : the same on rows in memory, in one call.
+
+    Examples
+    --------
+    >>> from skpart import PartitionMetrics
+    >>> acc = PartitionMetrics(["accuracy"])
+    >>> acc = acc.update([0, 1], [0, 0], ["a", "b"]).update([1, 1], [1, 1], ["b", "b"])
+    >>> acc.result().by_partition["accuracy"].tolist()
+    [1.0, 0.6666666666666666]
+    """
+
+    def __init__(
+        self,
+        metrics: Any,
+        *,
+        classes: Any = None,
+        sample_weight: Any = None,
+        pos_label: Any = None,
+        min_partition_size: int = 1,
+        task: Task | None = None,
+    ) -> None:
+        check_min_partition_size(min_partition_size)
+        check_weighting(sample_weight)
+        if sample_weight is not None and not isinstance(sample_weight, str):
+            raise ValueError(
+                "PartitionMetrics(sample_weight=...) takes 'balanced' or None; "
+                "pass row weights with each batch: update(..., sample_weight=w)."
+            )
+        if task not in (None, "classification", "regression"):
+            raise ValueError(
+                f"task={task!r} is not understood; pass 'classification', "
+                "'regression' or None."
+            )
+        self.metrics = metrics
+        self.classes = classes
+        self.sample_weight = sample_weight
+        self.pos_label = pos_label
+        self.min_partition_size = min_partition_size
+        self.task = task
+        self._metrics = None if metrics is None else resolve_metrics(metrics, task=task)
+        named_task = None if self._metrics is None else task_of(self._metrics)
+        if task is not None and named_task is not None and task != named_task:
+            raise ValueError(
+                f"task={task!r} but the metrics "
+                f"{[m.name for m in self._metrics if m.task]} are {named_task} "
+                "metrics."
+            )
+        self._task: Task | None = task or named_task
+        self._classes = ClassCodebook(classes)
+        self._partitions = PartitionCodebook()
+        self._stats: Statistics | None = None
+        self._rows: list[dict] = []  # kept for user callables only
+        self._n_batches = 0
+        self._n_rows = 0
+        if self._task is not None:
+            self._prepare(self._task)
+
+    # --- preparing, once -------------------------------------------------------
+
+    def _prepare(self, task: Task) -> None:
+        """Resolve metrics and weighting for ``task``; decide the statistics."""
+        self._task = task
+        if self._metrics is None:
+            self._metrics = resolve_metrics(None, task=task)
+        if task == "regression":
+            if self.classes is not None:
+                raise ValueError(
+                    "classes is for classification metrics; the metrics here are "
+                    f"regression metrics {[m.name for m in self._metrics]}, so "
+                    "leave classes as None."
+                )
+            if self.sample_weight == "balanced":
+                raise ValueError(
+                    "sample_weight='balanced' needs class labels, but the metrics "
+                    "are regression metrics: there are no classes to balance. Pass "
+                    "sample_weight=None or an array of one weight per row."
+                )
+        needs = set().union(*(m.statistics for m in self._metrics))
+        needs |= {"class_rows"} if task == "classification" else {"moments"}
+        self._needs = needs
+        self._callables = [m for m in self._metrics if m.func is not None]
+        self._proba = any(m.needs == "proba" for m in self._metrics)
+        weighted = self.sample_weight is not None
+        for metric in self._callables:
+            if weighted and not metric.accepts_sample_weight:
+                raise ValueError(
+                    f"the callable {metric.name!r} does not accept sample_weight, "
+                    f"but the weighting is sample_weight={self.sample_weight!r} "
+                    "(the default for classifiers is 'balanced'). Pass "
+                    "sample_weight=None to score it unweighted, or give it a "
+                    "sample_weight parameter."
+                )
+
+    @property
+    def metric_names(self) -> list[str]:
+        """Names of the metrics, in report order (after the first batch)."""
+        return [m.name for m in self._metrics] if self._metrics else []
+
+    # --- accumulating ----------------------------------------------------------
+
+    def update(
+        self,
+        y_true: Any,
+        y_pred: Any,
+        groups: Any,
+        *,
+        y_proba: Any = None,
+        sample_weight: Any = None,
+    ) -> PartitionMetrics:
+        """Add one batch of rows.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_rows,)
+            True labels or values.
+        y_pred : array-like of shape (n_rows,)
+            Predicted labels or values.
+        groups : array-like of shape (n_rows,), DataFrame or list of array-like
+            Partition label of each row; new partitions may appear in any batch.
+        y_proba : array-like of shape (n_rows, n_classes), default=None
+            Probabilities, columns in the order of ``classes``.
+        sample_weight : array-like of shape (n_rows,), default=None
+            Row weights (only with ``sample_weight=None`` at construction).
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            For a bad batch, naming its position; what was accumulated before
+            is kept, so the accumulator can go on or finish.
+        """
+        saved = (copy.copy(self._classes), self._task, self._metrics)
+        try:
+            self._update(y_true, y_pred, groups, y_proba, sample_weight)
+        except ValueError as exc:
+            self._classes, self._task, self._metrics = saved
+            if self._n_batches == 0 and self._stats is None:
+                raise
+            raise ValueError(
+                f"batch {self._n_batches} (rows from {self._n_rows} on): {exc} "
+                f"The {self._n_batches} batch(es) before it are kept."
+            ) from exc
+        return self
+
+    def _update(self, y_true, y_pred, groups, y_proba, sample_weight) -> None:
+        n_rows = _n_rows(y_true, "y_true")
+        if n_rows == 0:
+            raise ValueError(
+                "y_true is empty (0 rows); pass at least one row to score."
+            )
+        if self._task is None:
+            self._prepare(_infer_task(y_true))
+        partitions = encode_groups(groups, n_samples=n_rows)
+        codes, partition_labels = self._partitions.encode(partitions)
+        if self._task == "classification":
+            y_true, y_pred, y_proba, class_map = self._classification(
+                y_true, y_pred, y_proba, n_rows
+            )
+        else:
+            y_true, y_pred, class_map = self._regression(y_true, y_pred, y_proba)
+        weight = None
+        if sample_weight is not None:
+            if self.sample_weight == "balanced":
+                raise ValueError(
+                    "sample_weight was given to update(), but the accumulator "
+                    "balances classes (sample_weight='balanced'); construct it "
+                    "with sample_weight=None to use row weights."
+                )
+            weight = check_weight_array(sample_weight, n_rows)
+        elif self._stats is not None and self._stats.weighted:
+            weight = np.ones(n_rows)
+        # Everything is valid: commit the new partitions and classes.
+        self._grow(len(partition_labels), class_map)
+        self._partitions.commit(partition_labels)
+        batch = Batch(codes, y_true, y_pred, y_proba, weight)
+        self._stats.add(batch)
+        if self._callables:
+            self._rows.append(
+                dict(
+                    codes=codes,
+                    y_true=self._raw_true,
+                    y_pred=self._raw_pred,
+                    y_proba=y_proba,
+                    weight=weight,
+                )
+            )
+        self._n_batches += 1
+        self._n_rows += n_rows
+
+    def _classification(self, y_true, y_pred, y_proba, n_rows):
+        names = [m.name for m in self._metrics]
+        # Callables alone may take anything as y_pred (scores, say): only the
+        # named label metrics read y_pred as classes.
+        labels = "confusion" in self._needs
+        y_true = labels_1d(y_true, "y_true")
+        y_pred = labels_1d(y_pred, "y_pred") if labels else np.asarray(y_pred)
+        check_lengths(len(y_true), y_pred=y_pred)
+        check_classification_target(y_true, "y_true", names)
+        if labels:
+            check_classification_target(y_pred, "y_pred", names)
+        class_map = self._classes.learn(y_true, *([y_pred] if labels else []))
+        n_classes = self._classes.n_classes
+        for metric in self._metrics:
+            if metric.binary_only and n_classes > 2:
+                raise ValueError(
+                    f"metric {metric.name!r} is binary-only but there are "
+                    f"{n_classes} classes {truncate(self._classes.sorted.tolist())}; "
+                    f"use {multiclass_variant(metric.name)!r} instead."
+                )
+        self._positive = self._positive_class()
+        if self._proba:
+            if y_proba is None:
+                raise ValueError(
+                    f"metrics {[m.name for m in self._metrics if m.needs == 'proba']}"
+                    " need probabilities: pass y_proba (e.g. "
+                    "estimator.predict_proba(X)) and classes=estimator.classes_."
+                )
+            # The probability columns are the classes known now: fixed from here.
+            self._classes.fix()
+            y_proba = check_proba(y_proba, self._classes, n_rows)
+        elif y_proba is not None and not self._classes.fixed:
+            y_proba = None  # not needed, and its columns could not be checked
+        elif y_proba is not None:
+            y_proba = check_proba(y_proba, self._classes, n_rows)
+        self._raw_true, self._raw_pred = y_true, y_pred
+        encoded_true = self._classes.encode(y_true, "y_true")
+        encoded_pred = self._classes.encode(y_pred, "y_pred") if labels else None
+        return encoded_true, encoded_pred, y_proba, class_map
+
+    def _positive_class(self) -> int:
+        if self.pos_label is None:
+            return self._classes.n_classes - 1
+        return self._classes.position(self.pos_label, "pos_label")
+
+    def _regression(self, y_true, y_pred, y_proba):
+        if y_proba is not None:
+            raise ValueError(
+                "y_proba was given, but the metrics "
+                f"{[m.name for m in self._metrics]} are regression metrics, which "
+                "read predicted values only; leave y_proba as None."
+            )
+        y_true = values_1d(y_true, "y_true")
+        y_pred = values_1d(y_pred, "y_pred")
+        check_lengths(len(y_true), y_pred=y_pred)
+        self._raw_true, self._raw_pred = y_true, y_pred
+        return y_true, y_pred, None
+
+    def _grow(self, n_partitions: int, class_map: np.ndarray | None) -> None:
+        if self._stats is None:
+            columns = None
+            if "rank" in self._needs:
+                ovr = any(m.name == "roc_auc_ovr" for m in self._metrics)
+                k = self._classes.n_classes
+                columns = np.arange(k) if ovr and k > 2 else np.array([self._positive])
+            self._stats = Statistics(self._needs, score_columns=columns)
+            class_map = None
+        n_classes = self._classes.n_classes if self._task == "classification" else 0
+        if class_map is not None and len(class_map) == 0:
+            class_map = None
+        self._stats.grow(n_partitions, n_classes, class_map)
+
+    # --- merging -------------------------------------------------------------
+
+    def merge(self, *others: PartitionMetrics) -> PartitionMetrics:
+        """Add the statistics of other accumulators of the same metrics.
+
+        Parameters
+        ----------
+        *others : PartitionMetrics
+            Accumulators built with the same parameters, on other rows.
+
+        Returns
+        -------
+        self
+        """
+        for other in others:
+            self._merge_one(other)
+        return self
+
+    def _merge_one(self, other: PartitionMetrics) -> None:
+        if not isinstance(other, PartitionMetrics):
+            raise TypeError(
+                "merge takes PartitionMetrics accumulators; got "
+                f"{type(other).__name__}."
+            )
+        if other._stats is None:
+            return
+        mine = (self.metric_names or None, self.sample_weight, self.pos_label)
+        theirs = (other.metric_names, other.sample_weight, other.pos_label)
+        if self._stats is not None and mine != theirs:
+            raise ValueError(
+                "merge needs accumulators of the same metrics and weighting; got "
+                f"{mine} and {theirs}."
+            )
+        if self._stats is None:
+            self._adopt(copy.deepcopy(other))
+            return
+        other = copy.deepcopy(other)
+        if self._task == "classification":
+            self._align_classes(other)
+        codes_map, labels = self._partitions.encode(
+            Partitions(
+                np.arange(other._partitions.n_partitions),
+                other._partitions.partition_labels,
+            )
+        )
+        self._grow(len(labels), None)
+        self._partitions.commit(labels)
+        other._stats.grow(len(labels), other._stats.n_classes)
+        # Put other's partitions at this accumulator's codes.
+        order = np.full(len(labels), -1, dtype=np.int64)
+        order[codes_map] = np.arange(len(codes_map))
+        missing = order < 0
+        order[missing] = len(codes_map) + np.arange(int(missing.sum()))
+        other._stats.reorder(order)
+        self._stats.merge(other._stats)
+        for rows in other._rows:
+            rows["codes"] = codes_map[rows["codes"]]
+        self._rows.extend(other._rows)
+        self._n_batches += other._n_batches
+        self._n_rows += other._n_rows
+
+    def _adopt(self, other: PartitionMetrics) -> None:
+        state = other.__dict__
+        for key in (
+            "_classes",
+            "_partitions",
+            "_stats",
+            "_rows",
+            "_n_batches",
+            "_n_rows",
+            "_task",
+            "_metrics",
+            "_needs",
+            "_callables",
+            "_proba",
+            "_positive",
+        ):
+            if key in state:
+                setattr(self, key, state[key])
+
+    def _align_classes(self, other: PartitionMetrics) -> None:
+        """Bring both accumulators to the union of their classes."""
+        mine, theirs = self._classes.sorted, other._classes.sorted
+        if np.array_equal(mine, theirs):
+            return
+        if self._classes.fixed or other._classes.fixed:
+            raise ValueError(
+                f"merge: the accumulators have different classes "
+                f"{truncate(mine.tolist())} and {truncate(theirs.tolist())}, and "
+                "probability columns fixed them; pass the same classes= to both."
+            )
+        my_map = self._classes.learn(theirs)
+        union = self._classes.sorted
+        self._stats.grow(self._stats.n_partitions, len(union), my_map)
+        their_map = np.searchsorted(union, theirs)
+        other._stats.grow(other._stats.n_partitions, len(union), their_map)
+        self._positive = self._positive_class()
+
+    # --- finalising ----------------------------------------------------------
+
+    def result(self) -> PartitionReport:
+        """Finalise the statistics into a :class:`PartitionReport`.
+
+        The accumulator is left as it is: more batches may follow.
+
+        Returns
+        -------
+        PartitionReport
+        """
+        if self._stats is None:
+            raise ValueError(
+                "PartitionMetrics.result() before any rows: call update() with "
+                "at least one batch first."
+            )
+        order = self._partitions.sorted_order()
+        stats = copy.copy(self._stats)
+        if stats.rank is not None:
+            stats.rank = copy.copy(stats.rank)
+        if stats.moments is not None:
+            stats.moments = dict(stats.moments)
+        stats.reorder(order)
+        partition_labels = self._partitions.partition_labels.take(order)
+        classification = self._task == "classification"
+        final = finalise(
+            stats,
+            balanced=self.sample_weight == "balanced",
+            positive=self._positive if classification else 0,
+            n_classes=self._classes.n_classes if classification else 0,
+        )
+        pooled = final.pooled()
+        values, overall = {}, {}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for metric in self._metrics:
+                if metric.kernel is None:
+                    continue
+                values[metric.name] = _defined(metric.kernel(final), final)[0]
+                overall[metric.name] = float(
+                    _defined(metric.kernel(pooled), pooled)[0, 0]
+                )
+        errors = {}
+        if self._callables:
+            inverse = np.empty_like(order)
+            inverse[order] = np.arange(order.shape[0])
+            errors = self._callable_values(values, overall, inverse, len(order))
+        values = {m.name: values[m.name] for m in self._metrics}
+        n_samples = final.n_rows[0].astype(np.int64)
+        report = PartitionReport.from_arrays(
+            values,
+            partition_labels=partition_labels,
+            n_samples=n_samples,
+            weight=final.weight[0],
+            overall=overall,
+            greater_is_better={m.name: m.greater_is_better for m in self._metrics},
+            min_partition_size=self.min_partition_size,
+        )
+        _warn_undefined(report, final, errors, self._metrics)
+        return report
+
+    def _callable_values(self, values, overall, inverse, n_partitions) -> dict:
+        """Run each callable once per partition, then on all rows pooled."""
+        rows = self._rows
+        codes = inverse[np.concatenate([r["codes"] for r in rows])]
+        y_true = np.concatenate([r["y_true"] for r in rows])
+        y_pred = np.concatenate([r["y_pred"] for r in rows])
+        weight = None
+        if self.sample_weight == "balanced":
+            weight = _balanced_row_weights(y_true, codes, n_partitions)
+        elif rows[0]["weight"] is not None or self._stats.weighted:
+            weight = np.concatenate(
+                [
+                    np.ones(len(r["codes"])) if r["weight"] is None else r["weight"]
+                    for r in rows
+                ]
+            )
+        proba = None
+        if any(m.needs == "proba" for m in self._callables):
+            proba = np.concatenate([r["y_proba"] for r in rows])
+            if proba.shape[1] == 2:
+                proba = proba[:, self._positive]  # sklearn's binary y_score
+        indices = partition_indices(codes, n_partitions)
+        errors = {}
+        for metric in self._callables:
+            second = proba if metric.needs == "proba" else y_pred
+            try:
+                overall[metric.name] = _call(
+                    metric, y_true, second, weight, slice(None)
+                )
+            except Exception as exc:
+                raise type(exc)(
+                    f"the metric {metric.name!r} failed on all rows pooled, so it "
+                    f"cannot be right on any partition: {exc}"
+                ) from exc
+            column = np.empty(n_partitions)
+            failures = {}
+            for p, index in enumerate(indices):
+                try:
+                    column[p] = _call(metric, y_true, second, weight, index)
+                except (ValueError, ZeroDivisionError, IndexError) as exc:
+                    column[p] = np.nan
+                    failures[p] = f"{type(exc).__name__}: {exc}"
+            values[metric.name] = column
+            errors[metric.name] = failures
+        return errors
+
+    # --- pickling ------------------------------------------------------------
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        # The last batch's raw labels are scratch space, not state.
+        state.pop("_raw_true", None)
+        state.pop("_raw_pred", None)
+        return state
+
+    def __repr__(self) -> str:
+        return (
+            f"PartitionMetrics(metrics={self.metrics!r}, "
+            f"{self._n_rows} rows in {self._n_batches} batch(es), "
+            f"{self._partitions.n_partitions} partitions)"
+        )
+
+
+def _defined(values: np.ndarray, final) -> np.ndarray:
+    """NaN where a partition's weights sum to 0 (sklearn raises there)."""
+    values = np.array(values, dtype=np.float64)
+    values[final.weight == 0] = np.nan
+    return values
+
+
+def _call(metric: Metric, y_true, second, weight, index) -> float:
+    kwargs = {} if weight is None else {"sample_weight": weight[index]}
+    return float(metric.func(y_true[index], second[index], **kwargs))
+
+
+def _balanced_row_weights(y_true, codes, n_partitions) -> np.ndarray:
+    """``compute_sample_weight("balanced")`` within each partition, per row."""
+    classes, y_index = np.unique(y_true, return_inverse=True)
+    n_classes = len(classes)
+    key = codes * n_classes + y_index.reshape(-1)
+    counts = np.bincount(key, minlength=n_partitions * n_classes)
+    per_partition = counts.reshape(n_partitions, n_classes)
+    n_p = per_partition.sum(axis=1)
+    k_p = np.count_nonzero(per_partition, axis=1)
+    return n_p[codes] / (k_p[codes] * counts[key]).astype(np.float64)
+
+
+def _n_rows(y: Any, name: str) -> int:
+    if hasattr(y, "shape") and len(y.shape) > 0:
+        return int(y.shape[0])
+    try:
+        return len(y)
+    except TypeError:
+        raise ValueError(
+            f"{name} must be array-like (one value per row); got "
+            f"{type(y).__name__} {y!r:.60}."
+        ) from None
+
+
+def _infer_task(y_true: Any) -> Task:
+    """Callables only: real-valued targets are regression, others classes."""
+    kind = target_type(y_true, "y_true")
+    return "regression" if kind.startswith("continuous") else "classification"
+
+
+def _undefined_cause(metric: Metric, final, p: int, errors: dict) -> str:
+    """Why a metric is NaN on partition ``p`` (the reason a user can act on)."""
+    if metric.func is not None:
+        return errors.get(metric.name, {}).get(p, "the callable returned NaN")
+    if final.weight[0, p] == 0:
+        return "its weights sum to 0"
+    if final.n_rows[0, p] < 2 and metric.name == "r2":
+        return "it has one row"
+    if metric.needs == "proba" and metric.name.startswith("roc_auc"):
+        present = int(np.count_nonzero(final.class_rows[0, p] > 0))
+        if present < max(2, final.n_classes if metric.name == "roc_auc_ovr" else 2):
+            return f"y_true has {present} class(es) there"
+        return "a probability row does not sum to 1"
+    if metric.name == "balanced_accuracy":
+        return "no class of y_true has weight there"
+    return "the metric is undefined there"
+
+
+def _warn_undefined(report, final, errors: dict, metrics: list[Metric]) -> None:
+    """One warning naming each metric's reliable partitions with a NaN value."""
+    table = report.by_partition
+    reliable = table["reliable"].to_numpy(bool)
+    parts = []
+    for metric in metrics:
+        undefined = np.flatnonzero(np.isnan(table[metric.name].to_numpy()) & reliable)
+        if undefined.size:
+            causes: dict[str, list] = {}
+            for p in undefined:
+                cause = _undefined_cause(metric, final, int(p), errors)
+                causes.setdefault(cause, []).append(table.index[p])
+            described = "; ".join(
+                f"{truncate(labels)} ({cause})" for cause, labels in causes.items()
+            )
+            parts.append(
+                f"{metric.name!r} on {undefined.size} partition(s): {described}"
+            )
+        if np.isnan(report.overall[metric.name]):
+            parts.append(f"{metric.name!r} on all rows pooled")
+    if parts:
+        warn(
+            "Undefined metric values (NaN), skipped by the summary: "
+            + " | ".join(parts)
+            + "."
+        )
+
+
+def metrics_by_partition(
+    y_true: Any,
+    y_pred: Any,
+    groups: Any,
+    *,
+    metrics: Any,
+    y_proba: Any = None,
+    sample_weight: Any = None,
+    classes: Any = None,
+    pos_label: Any = None,
+    min_partition_size: int = 1,
+) -> PartitionReport:
+    """Compute metrics on each partition of the rows, and on all rows pooled.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels (classification) or values (regression).
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels or values.
+    groups : array-like of shape (n_samples,), DataFrame or list of array-like
+        Partition label of each row; several columns give intersections.
+    metrics : str, callable, tuple or list of these
+        Named metrics (see the table in the user guide) and callables
+        ``f(y_true, y_pred, *, sample_weight=None)``, run once per partition.
+        None picks ``accuracy`` or ``r2`` from the type of ``y_true``.
+    y_proba : array-like of shape (n_samples, n_classes), default=None
+        Predicted probabilities, one column per class of ``classes``
+        (a 1-D array is the probability of the larger class, binary only).
+        Required by ``roc_auc``, ``roc_auc_ovr``, ``log_loss``, ``brier_score``.
+    sample_weight : {"balanced"}, None or array-like of shape (n_samples,), \
+default=None
+        ``"balanced"`` gives every class present in a partition equal weight
+        there; None is unweighted.
+    classes : array-like of shape (n_classes,), default=None
+        All classes (an estimator's ``classes_``), in the order of the
+        ``y_proba`` columns. Default: the labels seen in ``y_true`` and
+        ``y_pred``.
+    pos_label : int, float, bool or str, default=None
+        The positive class of the binary metrics; None is the larger class.
+    min_partition_size : int, default=1
+        Partitions with fewer rows are reported but marked not ``reliable``
+        and left out of the summary (and of the undefined-value warning).
+
+    Returns
+    -------
+    PartitionReport
+
+    Warns
+    -----
+    PartitionMetricWarning
+        Once, naming the metrics and partitions whose value is undefined
+        (NaN), and why.
+
+    See Also
+    --------
+    score_partitions : the same from a fitted estimator and its data.
+    PartitionMetrics : the same accumulated over batches.
+
+    Examples
+    --------
+    >>> from skpart import metrics_by_partition
+    >>> report = metrics_by_partition(
+    ...     [0, 1, 1, 0], [0, 1, 0, 0], ["a", "a", "b", "b"], metrics="accuracy")
+    >>> report.by_partition["accuracy"].tolist()
+    [1.0, 0.5]
+    """
+    weighting, weights = (
+        (sample_weight, None)
+        if sample_weight is None or isinstance(sample_weight, str)
+        else (None, sample_weight)
+    )
+    accumulator = PartitionMetrics(
+        metrics,
+        classes=classes,
+        sample_weight=weighting,
+        pos_label=pos_label,
+        min_partition_size=min_partition_size,
+        task=_task_for_default(metrics, y_true),
+    )
+    n_rows = _n_rows(y_true, "y_true")
+    if n_rows <= CHUNK_ROWS:
+        return accumulator.update(
+            y_true, y_pred, groups, y_proba=y_proba, sample_weight=weights
+        ).result()
+    # Large inputs go through in chunks, so skpart's working memory per row
+    # stays bounded; the groups are encoded once for all chunks.
+    check_consistent_length(y_true, y_pred)
+    partitions = encode_groups(groups, n_samples=n_rows)
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    for start in range(0, n_rows, CHUNK_ROWS):
+        rows = slice(start, start + CHUNK_ROWS)
+        accumulator.update(
+            y_true[rows],
+            y_pred[rows],
+            partitions.take(rows),
+            y_proba=None if y_proba is None else np.asarray(y_proba)[rows],
+            sample_weight=None if weights is None else np.asarray(weights)[rows],
+        )
+    return accumulator.result()
+
+
+def _task_for_default(metrics: Any, y_true: Any) -> Task | None:
+    """Return the task when ``metrics`` is None: from the type of ``y_true``."""
+    if metrics is not None:
+        return None
+    return _infer_task(y_true)

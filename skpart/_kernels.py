@@ -1,0 +1,448 @@
+"""Named metrics as functions of finalised statistics, for all partitions at once.
+
+:func:`finalise` applies the weighting that needs whole partitions (the
+``"balanced"`` rescaling, from each partition's class totals) to the summed
+statistics; each kernel then turns them into one value per (replicate,
+partition) with NumPy only. Each value equals the scikit-learn (or Fairlearn)
+function of the same meaning on that partition's rows and weights, NaN where
+that function raises or returns NaN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ._statistics import Statistics
+
+
+@dataclass
+class Finalised:
+    """Statistics with the final weights applied, shaped (R, P, ...).
+
+    ``pooled()`` gives the same for all rows as one partition (P = 1).
+    """
+
+    n_rows: np.ndarray
+    weight: np.ndarray
+    raw_weight: np.ndarray  # before balancing (selection_rate reads it)
+    class_rows: np.ndarray | None  # rows per true class
+    confusion: np.ndarray | None
+    raw_confusion: np.ndarray | None
+    present: np.ndarray | None
+    log_loss: np.ndarray | None
+    brier: np.ndarray | None
+    moments: dict | None
+    rank: dict | None  # codes, y_true, scores, weight (n, R)
+    positive: int
+    n_classes: int
+
+    def pooled(self) -> Finalised:
+        """All rows as one partition, with the same row weights."""
+
+        def total(array):
+            return None if array is None else array.sum(axis=1, keepdims=True)
+
+        moments = None
+        if self.moments is not None:
+            moments = _pooled_moments(self.moments, self.weight)
+        rank = None
+        if self.rank is not None:
+            rank = dict(self.rank, codes=np.zeros_like(self.rank["codes"]))
+        return replace(
+            self,
+            n_rows=total(self.n_rows),
+            weight=total(self.weight),
+            raw_weight=total(self.raw_weight),
+            class_rows=total(self.class_rows),
+            confusion=total(self.confusion),
+            raw_confusion=total(self.raw_confusion),
+            present=None
+            if self.present is None
+            else self.present.any(1, keepdims=True),
+            log_loss=total(self.log_loss),
+            brier=total(self.brier),
+            moments=moments,
+            rank=rank,
+        )
+
+    # Label sums, shape (R, P, K).
+    @property
+    def true_sum(self) -> np.ndarray:
+        return self.confusion.sum(axis=-1)
+
+    @property
+    def pred_sum(self) -> np.ndarray:
+        return self.confusion.sum(axis=-2)
+
+    @property
+    def tp_sum(self) -> np.ndarray:
+        return np.diagonal(self.confusion, axis1=-2, axis2=-1)
+
+
+def finalise(
+    stats: Statistics, *, balanced: bool, positive: int, n_classes: int
+) -> Finalised:
+    """Apply the final row weights to ``stats``.
+
+    With ``balanced``, every row of class ``t`` in partition ``p`` weighs
+    ``n_p / (k_p * n_pt)`` (``compute_sample_weight("balanced")`` within the
+    partition, recomputed on each replicate from its own class totals).
+    """
+    confusion, raw_confusion = stats.confusion, stats.confusion
+    log_loss, brier, weight = stats.log_loss, stats.brier, stats.weight
+    factor = None
+    if balanced:
+        factor = balance_factor(_class_counts(stats))
+        if confusion is not None:
+            confusion = confusion * factor[..., None]
+        if log_loss is not None:
+            log_loss = log_loss * factor
+        if brier is not None:
+            brier = brier * factor[..., None]
+        weight = (_class_counts(stats) * factor).sum(axis=-1)
+    present = None
+    if stats.confusion is not None:
+        rows = stats.confusion if stats.confusion_rows is None else stats.confusion_rows
+        present = (rows.sum(axis=-1) > 0) | (rows.sum(axis=-2) > 0)
+    return Finalised(
+        n_rows=stats.n_rows,
+        weight=weight,
+        raw_weight=stats.weight,
+        class_rows=stats.class_rows,
+        confusion=confusion,
+        raw_confusion=raw_confusion,
+        present=present,
+        log_loss=log_loss,
+        brier=brier,
+        moments=stats.moments,
+        rank=_rank_arrays(stats, factor),
+        positive=positive,
+        n_classes=n_classes,
+    )
+
+
+def _class_counts(stats: Statistics) -> np.ndarray:
+    """Rows per (replicate, partition, true class)."""
+    return stats.class_rows
+
+
+def balance_factor(counts: np.ndarray) -> np.ndarray:
+    """``n_p / (k_p * n_pt)`` per class, 0 for absent classes; shape of counts."""
+    n_p = counts.sum(axis=-1, keepdims=True)
+    k_p = np.count_nonzero(counts, axis=-1)[..., None]
+    denominator = k_p * counts
+    out = np.zeros(counts.shape)
+    # Same operation order as sklearn's compute_class_weight.
+    np.divide(
+        np.broadcast_to(n_p, counts.shape), denominator, out=out, where=denominator != 0
+    )
+    return out
+
+
+def _rank_arrays(stats: Statistics, factor: np.ndarray | None) -> dict | None:
+    if stats.rank is None or not stats.rank.codes:
+        return None
+    record = stats.rank.arrays()
+    codes, y_true = record["codes"].astype(np.int64), record["y_true"].astype(np.int64)
+    base = record["weight"]
+    # One weight column per replicate; multiplicities come from the positions.
+    weight = np.ones((codes.shape[0], 1)) if base is None else base[:, None]
+    if factor is not None:
+        weight = weight * factor[:, codes, y_true].T
+    return dict(
+        codes=codes,
+        y_true=y_true,
+        scores=record["scores"],
+        weight=weight,
+        positions=record["positions"],
+    )
+
+
+def _pooled_moments(moments: dict, weight: np.ndarray) -> dict:
+    """Pool the moments of the partitions into those of all rows."""
+    total = weight.sum(axis=1, keepdims=True)
+    share = _divide(weight, total)
+    mean = (share * moments["mean"]).sum(axis=1, keepdims=True)
+    spread = (weight * (moments["mean"] - mean) ** 2).sum(axis=1, keepdims=True)
+    return dict(
+        mean=mean,
+        m2=moments["m2"].sum(axis=1, keepdims=True) + spread,
+        sse=moments["sse"].sum(axis=1, keepdims=True),
+        sae=moments["sae"].sum(axis=1, keepdims=True),
+        y_min=np.min(moments["y_min"], keepdims=True),
+        y_max=np.max(moments["y_max"], keepdims=True),
+    )
+
+
+def _divide(numerator, denominator, fill=0.0):
+    """``numerator / denominator``, ``fill`` where the denominator is 0.
+
+    ``fill=0.0`` is sklearn's ``zero_division="warn"`` value.
+    """
+    numerator, denominator = np.broadcast_arrays(numerator, denominator)
+    out = np.full(numerator.shape, fill, dtype=np.float64)
+    np.divide(numerator, denominator, out=out, where=denominator != 0)
+    return out
+
+
+# --- label metrics ---------------------------------------------------------
+
+
+def _mean_over_present(per_class: np.ndarray, s: Finalised) -> np.ndarray:
+    """Macro average over the classes present in the partition (sklearn's set)."""
+    return _divide(np.where(s.present, per_class, 0.0).sum(-1), s.present.sum(-1))
+
+
+def _precision_per_class(s: Finalised) -> np.ndarray:
+    return _divide(s.tp_sum, s.pred_sum)
+
+
+def _recall_per_class(s: Finalised) -> np.ndarray:
+    return _divide(s.tp_sum, s.true_sum)
+
+
+def _f1_per_class(s: Finalised) -> np.ndarray:
+    # sklearn's form 2 tp / (2 tp + fn + fp), which is 0 (not NaN) when empty.
+    return _divide(2 * s.tp_sum, s.true_sum + s.pred_sum)
+
+
+def accuracy(s: Finalised) -> np.ndarray:
+    return _divide(s.tp_sum.sum(-1), s.weight)
+
+
+def balanced_accuracy(s: Finalised) -> np.ndarray:
+    # Mean recall over the classes with weight in y_true; classes seen only in
+    # y_pred (or only with weight 0) are dropped, as in sklearn.
+    has_weight = s.true_sum > 0
+    recall = np.where(has_weight, _recall_per_class(s), 0.0)
+    return _divide(recall.sum(-1), has_weight.sum(-1), np.nan)
+
+
+def precision(s: Finalised) -> np.ndarray:
+    return _precision_per_class(s)[..., s.positive]
+
+
+def recall(s: Finalised) -> np.ndarray:
+    return _recall_per_class(s)[..., s.positive]
+
+
+def f1(s: Finalised) -> np.ndarray:
+    return _f1_per_class(s)[..., s.positive]
+
+
+def precision_macro(s: Finalised) -> np.ndarray:
+    return _mean_over_present(_precision_per_class(s), s)
+
+
+def recall_macro(s: Finalised) -> np.ndarray:
+    return _mean_over_present(_recall_per_class(s), s)
+
+
+def f1_macro(s: Finalised) -> np.ndarray:
+    return _mean_over_present(_f1_per_class(s), s)
+
+
+def f1_micro(s: Finalised) -> np.ndarray:
+    tp = s.tp_sum.sum(-1)
+    return _divide(2 * tp, s.true_sum.sum(-1) + s.pred_sum.sum(-1))
+
+
+def f1_weighted(s: Finalised) -> np.ndarray:
+    return _divide((_f1_per_class(s) * s.true_sum).sum(-1), s.true_sum.sum(-1))
+
+
+# --- fairness rates (Fairlearn's conventions) ------------------------------
+
+
+def selection_rate(s: Finalised) -> np.ndarray:
+    # Depends on the class mix by definition: never balanced (raw weights).
+    selected = s.raw_confusion.sum(axis=-2)[..., s.positive]
+    return _divide(selected, s.raw_weight, np.nan)
+
+
+def _binary_cells(s: Finalised):
+    """(tp, fn, fp, tn) weights of the positive class against the rest."""
+    c, pos = s.confusion, s.positive
+    # Sums of the cells themselves, never differences: 0 stays exactly 0.
+    other = np.arange(c.shape[-1]) != pos
+    tp = c[..., pos, pos]
+    fn = (c[..., pos, :] * other).sum(-1)
+    fp = (c[..., :, pos] * other).sum(-1)
+    tn = (c * (other[:, None] & other[None, :])).sum(axis=(-2, -1))
+    return tp, fn, fp, tn
+
+
+# Fairlearn normalises sklearn's confusion matrix by rows, which is 0 for a
+# class absent from y_true (sklearn's nan_to_num), hence the fill of 0.
+
+
+def true_positive_rate(s: Finalised) -> np.ndarray:
+    tp, fn, _, _ = _binary_cells(s)
+    return _divide(tp, tp + fn)
+
+
+def false_negative_rate(s: Finalised) -> np.ndarray:
+    tp, fn, _, _ = _binary_cells(s)
+    return _divide(fn, tp + fn)
+
+
+def false_positive_rate(s: Finalised) -> np.ndarray:
+    _, _, fp, tn = _binary_cells(s)
+    return _divide(fp, fp + tn)
+
+
+def true_negative_rate(s: Finalised) -> np.ndarray:
+    _, _, fp, tn = _binary_cells(s)
+    return _divide(tn, fp + tn)
+
+
+# --- probability losses ----------------------------------------------------
+
+
+def log_loss(s: Finalised) -> np.ndarray:
+    return _divide(s.log_loss.sum(-1), s.weight, np.nan)
+
+
+def brier_score(s: Finalised) -> np.ndarray:
+    return _divide(s.brier[..., s.positive].sum(-1), s.weight, np.nan)
+
+
+# --- rank metrics ----------------------------------------------------------
+
+# Up to this many partitions, the codes fit the 16 bits of np.uint16.
+_UINT16_CODES = np.iinfo(np.uint16).max + 1
+
+
+def binary_auc(
+    codes: np.ndarray,
+    score: np.ndarray,
+    positive: np.ndarray,
+    weight: np.ndarray,
+    n_partitions: int,
+) -> np.ndarray:
+    """Weighted ROC AUC per partition and replicate: shape (R, n_partitions).
+
+    The area under sklearn's trapezoidal ROC curve equals the weighted
+    Mann-Whitney statistic with half credit for tied scores, so one sort by
+    (partition, score) and prefix sums of negative weight give every
+    partition; the replicates are columns of ``weight`` (n_rows, R).
+    NaN where a partition has no positive or no negative weight.
+    """
+    order = np.argsort(score, kind="quicksort")
+    if n_partitions > 1:
+        # Tied scores form one group whatever their order, so an unstable sort
+        # of the scores then a stable (radix, for 16-bit codes) sort of the
+        # codes is enough, and twice as fast as np.lexsort.
+        small = codes.astype(np.uint16) if n_partitions <= _UINT16_CODES else codes
+        order = order[np.argsort(small[order], kind="stable")]
+    codes_sorted, score_sorted = codes[order], score[order]
+    starts = np.empty(order.shape[0], dtype=bool)
+    starts[:1] = True
+    starts[1:] = (codes_sorted[1:] != codes_sorted[:-1]) | (
+        score_sorted[1:] != score_sorted[:-1]
+    )
+    first = np.flatnonzero(starts)
+    group_code = codes_sorted[first]
+    w = weight[order]
+    pos_w = np.where(positive[order][:, None], w, 0.0)
+    pos_g = np.add.reduceat(pos_w, first, axis=0)
+    neg_g = np.add.reduceat(w, first, axis=0) - pos_g
+    neg_below = _exclusive_cumsum_by_segment(neg_g, group_code)
+    wins = _sum_by_code(pos_g * (neg_below + 0.5 * neg_g), group_code, n_partitions)
+    pairs = _sum_by_code(pos_g, group_code, n_partitions) * _sum_by_code(
+        neg_g, group_code, n_partitions
+    )
+    return _divide(wins, pairs, np.nan).T
+
+
+def _sum_by_code(values: np.ndarray, code: np.ndarray, n: int) -> np.ndarray:
+    """Sum rows of ``values`` (G, R) by ``code`` (sorted): shape (n, R)."""
+    out = np.zeros((n, values.shape[1]))
+    first = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    out[code[first]] = np.add.reduceat(values, first, axis=0)
+    return out
+
+
+def _exclusive_cumsum_by_segment(values: np.ndarray, segment: np.ndarray):
+    """Sum the ``values`` before each entry within its (sorted) segment."""
+    # One global prefix sum minus each segment's start offset; the extended
+    # precision (where the platform has it) keeps the subtraction from
+    # cancelling digits of small partitions that follow large ones.
+    before = np.cumsum(values, axis=0, dtype=np.longdouble) - values
+    new = np.r_[True, segment[1:] != segment[:-1]]
+    offsets = before[new][np.cumsum(new) - 1]
+    return (before - offsets).astype(np.float64)
+
+
+def _auc_of_column(s: Finalised, column: int, klass: int) -> np.ndarray:
+    r = s.rank
+    return binary_auc(
+        r["codes"],
+        r["scores"][:, column],
+        r["y_true"] == klass,
+        r["weight"],
+        s.n_rows.shape[1],
+    )
+
+
+def roc_auc(s: Finalised) -> np.ndarray:
+    return _auc_of_column(s, 0, s.positive)
+
+
+def roc_auc_ovr(s: Finalised) -> np.ndarray:
+    # roc_auc_score rejects a 2-column y_score for binary targets; sklearn's
+    # "roc_auc_ovr" scorer then scores the positive class, which we follow.
+    if s.n_classes == 2:
+        return roc_auc(s)
+    per_class = [_auc_of_column(s, k, k) for k in range(s.n_classes)]
+    # A class absent from a partition makes its AUC NaN, hence the mean NaN:
+    # sklearn raises when y_true lacks a class of y_score.
+    macro = np.mean(per_class, axis=0)
+    r = s.rank
+    # sklearn's multiclass AUC rejects rows that do not sum to 1 (np.allclose).
+    bad = ~np.isclose(1, r["scores"].astype(np.float64).sum(axis=1))
+    if bad.any():
+        has_bad = np.bincount(r["codes"][bad], minlength=s.n_rows.shape[1]) > 0
+        macro[:, has_bad] = np.nan
+    return macro
+
+
+# --- regression ------------------------------------------------------------
+
+
+def mean_squared_error(s: Finalised) -> np.ndarray:
+    return _divide(s.moments["sse"], s.weight, np.nan)
+
+
+def root_mean_squared_error(s: Finalised) -> np.ndarray:
+    return np.sqrt(mean_squared_error(s))
+
+
+def mean_absolute_error(s: Finalised) -> np.ndarray:
+    return _divide(s.moments["sae"], s.weight, np.nan)
+
+
+def r2(s: Finalised) -> np.ndarray:
+    """R^2 with sklearn's ``force_finite`` rule, NaN below two rows.
+
+    A constant target gets the rule (1.0 if perfect, else 0.0) from an exact
+    test (its smallest and largest value are equal), where sklearn relies on
+    its mean reproducing the constant bit for bit.
+    """
+    m = s.moments
+    numerator, denominator = m["sse"], m["m2"].copy()
+    constant = np.broadcast_to(m["y_min"] == m["y_max"], denominator.shape).copy()
+    if denominator.shape[0] > 1:
+        # A replicate may draw only rows of one value from a varied partition;
+        # its M2 is then rounding noise around the mean.
+        scale = np.maximum(np.abs(m["y_min"]), np.abs(m["y_max"]))
+        noise = s.weight * (64 * np.finfo(np.float64).eps * scale) ** 2
+        constant[1:] |= denominator[1:] <= noise[1:]
+    denominator[constant] = 0.0
+    score = np.where(numerator == 0, 1.0, 0.0)
+    valid = (numerator != 0) & (denominator != 0)
+    score[valid] = 1 - numerator[valid] / denominator[valid]
+    score[s.n_rows < 2] = np.nan
+    return score

@@ -1,0 +1,158 @@
+"""score_partitions: a fitted estimator and its data -> PartitionReport.
+
+The estimator predicts once (``predict_proba`` when a metric needs
+probabilities, else ``predict``); the engine does the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import is_classifier
+from sklearn.utils.validation import check_is_fitted
+
+from ._engine import PartitionMetrics
+from ._metric_registry import resolve_metrics, task_of
+from ._report import PartitionReport
+from ._targets import Task
+from ._weights import resolve_weighting
+
+
+def estimator_task(estimator: Any) -> Task:
+    """Classification for sklearn classifiers, else regression."""
+    return "classification" if is_classifier(estimator) else "regression"
+
+
+def predict_once(estimator: Any, X: Any, needs_proba: bool):
+    """One prediction pass: ``(y_pred, y_proba)``; y_proba is None if not needed.
+
+    With probabilities, labels are ``classes_[argmax]`` rather than a second
+    ``predict`` call; this can differ from ``predict`` for estimators whose
+    ``predict`` is not the argmax of ``predict_proba`` (e.g. SVC).
+    """
+    if not needs_proba:
+        return estimator.predict(X), None
+    if not hasattr(estimator, "predict_proba"):
+        raise ValueError(
+            f"the metrics need probabilities but {type(estimator).__name__} has "
+            "no predict_proba; use label metrics or an estimator with predict_proba."
+        )
+    y_proba = estimator.predict_proba(X)
+    classes = np.asarray(estimator.classes_)
+    return classes[np.argmax(y_proba, axis=1)], y_proba
+
+
+def accumulator_for(
+    estimator: Any,
+    metrics: Any,
+    *,
+    sample_weight: Any,
+    pos_label: Any = None,
+    min_partition_size: int = 1,
+    classes: Any = None,
+) -> tuple[PartitionMetrics, Any]:
+    """Build the engine's accumulator for ``estimator``; return it and the weights.
+
+    The task follows the estimator (so ``"auto"`` weighting and the default
+    metric are sklearn's), and a classifier's ``classes_`` fix the
+    probability columns (``classes`` stands in for an unfitted estimator's).
+    """
+    task = estimator_task(estimator)
+    resolved = resolve_metrics(metrics, task=task)
+    named_task = task_of(resolved)
+    if named_task is not None:
+        task = named_task
+    weighting, weights = resolve_weighting(sample_weight, task)
+    if task == "regression":
+        classes = None
+    elif classes is None:
+        classes = getattr(estimator, "classes_", None)
+    accumulator = PartitionMetrics(
+        resolved,
+        classes=classes,
+        sample_weight=weighting,
+        pos_label=pos_label,
+        min_partition_size=min_partition_size,
+        task=task,
+    )
+    return accumulator, weights
+
+
+def needs_proba(accumulator: PartitionMetrics) -> bool:
+    """Whether the accumulator's metrics read probabilities."""
+    return any(m.needs == "proba" for m in accumulator._metrics)
+
+
+def score_partitions(
+    estimator: Any,
+    X: Any,
+    y: Any = None,
+    groups: Any = None,
+    *,
+    metrics: Any = None,
+    sample_weight: Any = "auto",
+    pos_label: Any = None,
+    min_partition_size: int = 1,
+) -> PartitionReport:
+    """Score a fitted estimator (or Pipeline) on each partition of the data.
+
+    The estimator predicts once: ``predict_proba`` when a metric needs
+    probabilities (labels are then ``classes_[argmax]``, which can differ from
+    ``predict`` for estimators whose ``predict`` is not that argmax), else
+    ``predict``.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        Any sklearn-compatible classifier or regressor, or a Pipeline.
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        Input data.
+    y : array-like of shape (n_samples,)
+        True labels or values.
+    groups : array-like of shape (n_samples,), DataFrame or list of array-like
+        Partition label of each row; several columns give intersections.
+    metrics : str, callable, tuple or list of these, default=None
+        As in :func:`metrics_by_partition`; None means ``accuracy`` for
+        classifiers and ``r2`` for regressors.
+    sample_weight : {"auto", "balanced"}, None or array-like, default="auto"
+        ``"auto"`` is ``"balanced"`` for classifiers and None for regressors.
+    pos_label : int, float, bool or str, default=None
+        The positive class of the binary metrics; None is the larger class.
+    min_partition_size : int, default=1
+        Partitions with fewer rows are left out of the summary.
+
+    Returns
+    -------
+    PartitionReport
+
+    See Also
+    --------
+    metrics_by_partition : the same from predictions.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skpart import score_partitions
+    >>> X, y = [[0], [1], [2], [3]], [0, 0, 1, 1]
+    >>> model = LogisticRegression().fit(X, y)
+    >>> report = score_partitions(model, X, y, ["a", "a", "b", "b"])
+    >>> float(report.overall["accuracy"])
+    1.0
+    """
+    check_is_fitted(estimator)
+    if y is None:
+        raise ValueError(
+            "y is None: score_partitions needs the true targets of X "
+            "(score_partitions(estimator, X, y, groups))."
+        )
+    accumulator, weights = accumulator_for(
+        estimator,
+        metrics,
+        sample_weight=sample_weight,
+        pos_label=pos_label,
+        min_partition_size=min_partition_size,
+    )
+    y_pred, y_proba = predict_once(estimator, X, needs_proba(accumulator))
+    accumulator.update(y, y_pred, groups, y_proba=y_proba, sample_weight=weights)
+    return accumulator.result()

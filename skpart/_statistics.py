@@ -1,0 +1,421 @@
+"""Per-partition statistics that add up across batches of rows.
+
+Every named metric is a function of these sums: weighted confusion counts per
+(partition, true class, predicted class), per-(partition, class) sums of
+probability losses, mergeable moments of regression targets and errors, and
+for the rank metrics a compact per-row record that merges by concatenation.
+Adding a batch, or merging the statistics of another batch, in any order,
+gives the same sums: this is what streaming, Dask and the bootstrap share.
+
+Every array has a leading replicate axis: replicate 0 is the data as given,
+replicates 1..B (with a bootstrap) weight each row by its Poisson multiplicity.
+``"balanced"`` weights are not applied here: they depend on the class totals
+of a whole partition, so :mod:`skpart._kernels` applies them when finalising.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+#: What a metric can need; the plan collects the union over its metrics.
+NEEDS = ("confusion", "log_loss", "brier", "rank", "moments")
+#: The plain sums, each with the partition axis second.
+_SUMMED = (
+    "n_rows",
+    "weight",
+    "class_rows",
+    "confusion",
+    "confusion_rows",
+    "log_loss",
+    "brier",
+)
+
+
+def cell_sums(
+    keys: np.ndarray,
+    n_cells: int,
+    weight: np.ndarray | None,
+    multiplicity: np.ndarray | None,
+) -> np.ndarray:
+    """Sum row weights into cells: shape (n_replicates, n_cells).
+
+    Parameters
+    ----------
+    keys : ndarray of int64, shape (n_rows,)
+        The cell of each row, in ``[0, n_cells)``.
+    n_cells : int
+        Number of cells.
+    weight : ndarray of float64, shape (n_rows,), or None
+        The value each row adds (None adds 1).
+    multiplicity : ndarray of shape (n_rows, n_replicates), or None
+        Replicate multiplicities; None is the single replicate of the data.
+    """
+    if multiplicity is None:
+        return np.bincount(keys, weights=weight, minlength=n_cells)[None, :]
+    # One sparse product sums every replicate at once: cells x rows @ rows x B.
+    values = np.ones(keys.shape[0]) if weight is None else weight
+    indicator = sp.csr_matrix(
+        (values, (keys, np.arange(keys.shape[0]))), shape=(n_cells, keys.shape[0])
+    )
+    return np.ascontiguousarray((indicator @ multiplicity.astype(np.float64)).T)
+
+
+@dataclass
+class Batch:
+    """One validated, encoded batch, as the statistics take it.
+
+    Attributes
+    ----------
+    codes : ndarray of int64
+        Global partition code of each row.
+    y_true, y_pred : ndarray
+        Class indices (int64) or values (float64); y_pred may be None when only
+        probability metrics are scored.
+    y_proba : ndarray of shape (n_rows, n_classes) or None
+        Probabilities, columns in sorted class order, float32 or float64.
+    weight : ndarray of float64 or None
+        User row weights (None: every row weighs 1).
+    multiplicity : ndarray of shape (n_rows, n_replicates) or None
+        Replicate multiplicities, column 0 all ones (None: no bootstrap).
+    positions : ndarray of int64 or None
+        Absolute row positions, kept for the rank record with a bootstrap.
+    """
+
+    codes: np.ndarray
+    y_true: np.ndarray
+    y_pred: np.ndarray | None
+    y_proba: np.ndarray | None
+    weight: np.ndarray | None
+    multiplicity: np.ndarray | None = None
+    positions: np.ndarray | None = None
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows."""
+        return self.codes.shape[0]
+
+
+@dataclass
+class RankRecord:
+    """The per-row record of the rank metrics: merges by concatenation.
+
+    Per row: its partition code, true class, the scores the rank metrics read,
+    its user weight (only when weights were given) and its position (only with
+    a bootstrap), so about 6 + 4 (float32) or 8 (float64) bytes per score
+    column per row, plus 8 for a weight and 8 for a position.
+    """
+
+    codes: list[np.ndarray] = field(default_factory=list)
+    y_true: list[np.ndarray] = field(default_factory=list)
+    scores: list[np.ndarray] = field(default_factory=list)
+    weight: list[np.ndarray] = field(default_factory=list)
+    positions: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, batch: Batch, columns: np.ndarray) -> None:
+        """Keep what the rank metrics need of ``batch``."""
+        self.codes.append(batch.codes.astype(np.int32))
+        self.y_true.append(batch.y_true.astype(np.int16))
+        self.scores.append(np.ascontiguousarray(batch.y_proba[:, columns]))
+        if batch.weight is not None:
+            self.weight.append(batch.weight)
+        if batch.positions is not None:
+            self.positions.append(batch.positions)
+
+    def merge(self, other: RankRecord) -> None:
+        """Append another record's rows."""
+        for name in ("codes", "y_true", "scores", "weight", "positions"):
+            getattr(self, name).extend(getattr(other, name))
+
+    def remap(self, partition_map: np.ndarray | None, class_map: np.ndarray | None):
+        """Renumber partitions and classes after the codebooks changed."""
+        if partition_map is not None:
+            self.codes = [partition_map[c].astype(np.int32) for c in self.codes]
+        if class_map is not None:
+            self.y_true = [class_map[c].astype(np.int16) for c in self.y_true]
+
+    def arrays(self) -> dict[str, np.ndarray | None]:
+        """Return the record as single arrays (None for absent parts)."""
+
+        def joined(parts):
+            return np.concatenate(parts) if parts else None
+
+        return {
+            name: joined(getattr(self, name))
+            for name in ("codes", "y_true", "scores", "weight", "positions")
+        }
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the record."""
+        return sum(
+            part.nbytes
+            for name in ("codes", "y_true", "scores", "weight", "positions")
+            for part in getattr(self, name)
+        )
+
+
+class Statistics:
+    """Mergeable per-partition sums for one scoring plan.
+
+    Parameters
+    ----------
+    needs : set of str
+        Which of :data:`NEEDS` the metrics read.
+    n_replicates : int
+        1, or 1 + the number of bootstrap replicates.
+    score_columns : ndarray of int or None
+        Probability columns the rank record keeps.
+
+    Attributes
+    ----------
+    n_rows : ndarray, shape (R, P)
+        Rows per partition (with multiplicity).
+    class_rows : ndarray, shape (R, P, K) or None
+        Rows per true class, for classification: the class totals that
+        ``"balanced"`` weights are computed from.
+    weight : ndarray, shape (R, P)
+        Sum of user weights (rows when unweighted).
+    confusion : ndarray, shape (R, P, K, K) or None
+        Weight of rows per (true class, predicted class).
+    confusion_rows : ndarray, shape (R, P, K, K) or None
+        Rows per (true, predicted) class, kept only with user weights: sklearn
+        finds the classes present by occurrence, zero-weight rows included.
+    log_loss : ndarray, shape (R, P, K) or None
+        Weighted sum of ``-log(p_true)`` per true class.
+    brier : ndarray, shape (R, P, K, K) or None
+        Weighted sum of ``(1[true == k] - p_k)**2`` per true class and column k.
+    moments : dict of str to ndarray or None
+        ``mean`` and ``m2`` of the targets, ``sse`` and ``sae`` of the errors
+        (each (R, P)), ``y_min`` and ``y_max`` over rows of positive weight (P).
+    rank : RankRecord or None
+    """
+
+    def __init__(
+        self,
+        needs: set[str],
+        *,
+        n_replicates: int = 1,
+        score_columns: np.ndarray | None = None,
+    ) -> None:
+        self.needs = set(needs)
+        self.n_replicates = n_replicates
+        self.score_columns = score_columns
+        self.n_partitions = 0
+        self.n_classes = 0
+        self.weighted = False
+        R = n_replicates
+        self.n_rows = np.zeros((R, 0))
+        self.weight = np.zeros((R, 0))
+        classes = needs & {"confusion", "log_loss", "brier", "rank", "class_rows"}
+        self.class_rows = np.zeros((R, 0, 0)) if classes else None
+        self.confusion = np.zeros((R, 0, 0, 0)) if "confusion" in needs else None
+        self.confusion_rows = None
+        self.log_loss = np.zeros((R, 0, 0)) if "log_loss" in needs else None
+        self.brier = np.zeros((R, 0, 0, 0)) if "brier" in needs else None
+        self.moments = None
+        if "moments" in needs:
+            self.moments = {k: np.zeros((R, 0)) for k in ("mean", "m2", "sse", "sae")}
+            self.moments.update(y_min=np.zeros(0), y_max=np.zeros(0))
+        self.rank = RankRecord() if "rank" in needs else None
+
+    # --- shape changes -------------------------------------------------------
+
+    def grow(
+        self,
+        n_partitions: int,
+        n_classes: int,
+        class_map: np.ndarray | None = None,
+    ) -> None:
+        """Make room for new partitions (appended) and classes (``class_map``).
+
+        ``class_map[i]`` is the new index of old class ``i``.
+        """
+        old_k = self.n_classes
+        if class_map is None:
+            class_map = np.arange(old_k)
+        P, K = n_partitions, n_classes
+
+        def resized(array, class_axes):
+            if array is None:
+                return None
+            shape = (array.shape[0], P) + (K,) * class_axes
+            out = np.zeros(shape)
+            index = (slice(None), slice(0, array.shape[1]))
+            if class_axes == 1:
+                index += (class_map,)
+            elif class_axes == 2:
+                index += (class_map[:, None], class_map[None, :])
+            out[index] = array
+            return out
+
+        self.n_rows = resized(self.n_rows, 0)
+        self.weight = resized(self.weight, 0)
+        self.class_rows = resized(self.class_rows, 1)
+        self.confusion = resized(self.confusion, 2)
+        self.confusion_rows = resized(self.confusion_rows, 2)
+        self.log_loss = resized(self.log_loss, 1)
+        self.brier = resized(self.brier, 2)
+        if self.moments is not None:
+            for key in ("mean", "m2", "sse", "sae"):
+                self.moments[key] = resized(self.moments[key], 0)
+            extra = P - self.moments["y_min"].shape[0]
+            self.moments["y_min"] = np.append(self.moments["y_min"], [np.inf] * extra)
+            self.moments["y_max"] = np.append(self.moments["y_max"], [-np.inf] * extra)
+        if self.rank is not None and K != old_k:
+            self.rank.remap(None, class_map)
+        self.n_partitions, self.n_classes = P, K
+
+    def reorder(self, partition_order: np.ndarray) -> None:
+        """Put partitions in ``partition_order`` (new position -> old code)."""
+        inverse = np.empty_like(partition_order)
+        inverse[partition_order] = np.arange(partition_order.shape[0])
+        for name in _SUMMED:
+            array = getattr(self, name)
+            if array is not None:
+                setattr(self, name, array[:, partition_order])
+        if self.moments is not None:
+            for key, array in self.moments.items():
+                self.moments[key] = (
+                    array[partition_order]
+                    if array.ndim == 1
+                    else array[:, partition_order]
+                )
+        if self.rank is not None:
+            self.rank.remap(inverse, None)
+
+    # --- adding rows ---------------------------------------------------------
+
+    def add(self, batch: Batch) -> None:
+        """Add the sums of one batch (codes must be < ``n_partitions``)."""
+        P, K = self.n_partitions, self.n_classes
+        w, m = batch.weight, batch.multiplicity
+        codes = batch.codes
+        if w is not None and not self.weighted:
+            self._start_weighting()
+        rows = cell_sums(codes, P, None, m)
+        weight = rows if w is None else cell_sums(codes, P, w, m)
+        if self.moments is not None:
+            self._add_moments(batch, weight)  # merges with the weight so far
+        self.n_rows += rows
+        self.weight += weight
+        if self.class_rows is not None:
+            keys = codes * K + batch.y_true
+            self.class_rows += cell_sums(keys, P * K, None, m).reshape(-1, P, K)
+        if self.confusion is not None:
+            keys = (codes * K + batch.y_true) * K + batch.y_pred
+            self.confusion += cell_sums(keys, P * K * K, w, m).reshape(-1, P, K, K)
+            if self.confusion_rows is not None:
+                rows = cell_sums(keys, P * K * K, None, m).reshape(-1, P, K, K)
+                self.confusion_rows += rows
+        if self.log_loss is not None or self.brier is not None:
+            self._add_proba(batch)
+        if self.rank is not None:
+            self.rank.add(batch, self.score_columns)
+
+    def _start_weighting(self) -> None:
+        # Until now every row weighed 1, so the row counts equal the weights.
+        self.weighted = True
+        if self.confusion is not None:
+            self.confusion_rows = self.confusion.copy()
+        if self.rank is not None and self.rank.codes:
+            self.rank.weight = [np.ones(c.shape[0]) for c in self.rank.codes]
+
+    def _add_proba(self, batch: Batch) -> None:
+        P, K = self.n_partitions, self.n_classes
+        w, m = batch.weight, batch.multiplicity
+        rows = np.arange(batch.n_rows)
+        keys = batch.codes * K + batch.y_true
+        proba = batch.y_proba
+        if self.log_loss is not None:
+            # sklearn clips at the precision of the input dtype (float32 for
+            # Keras outputs), before taking the log.
+            eps = np.finfo(proba.dtype).eps
+            p_true = np.clip(proba[rows, batch.y_true], eps, 1 - eps)
+            loss = -np.log(p_true.astype(np.float64))
+            values = loss if w is None else w * loss
+            self.log_loss += cell_sums(keys, P * K, values, m).reshape(-1, P, K)
+        if self.brier is not None:
+            onehot = np.zeros((batch.n_rows, K))
+            onehot[rows, batch.y_true] = 1.0
+            squared = (onehot - proba.astype(np.float64)) ** 2
+            for k in range(K):
+                values = squared[:, k] if w is None else w * squared[:, k]
+                self.brier[:, :, :, k] += cell_sums(keys, P * K, values, m).reshape(
+                    -1, P, K
+                )
+
+    def _add_moments(self, batch: Batch, total: np.ndarray) -> None:
+        P = self.n_partitions
+        codes, y, y_pred = batch.codes, batch.y_true, batch.y_pred
+        w = np.ones(batch.n_rows) if batch.weight is None else batch.weight
+        m = batch.multiplicity
+        # Shift by this batch's mean so that the sums of squares do not cancel
+        # (and are exact two-pass sums for the data itself).
+        base = np.bincount(codes, weights=w, minlength=P)
+        shift = _divide(np.bincount(codes, weights=w * y, minlength=P), base)
+        deviation = y - shift[codes]
+        s1 = cell_sums(codes, P, w * deviation, m)
+        s2 = cell_sums(codes, P, w * deviation**2, m)
+        mean = shift[None, :] + _divide(s1, total)
+        m2 = np.maximum(s2 - _divide(s1 * s1, total), 0.0)
+        error = y - y_pred
+        moments = self.moments
+        moments["sse"] += cell_sums(codes, P, w * error**2, m)
+        moments["sae"] += cell_sums(codes, P, w * np.abs(error), m)
+        moments["mean"], moments["m2"] = merge_moments(
+            (self.weight, moments["mean"], moments["m2"]), (total, mean, m2)
+        )
+        positive = w > 0
+        np.fmin.at(moments["y_min"], codes[positive], y[positive])
+        np.fmax.at(moments["y_max"], codes[positive], y[positive])
+
+    # --- merging -------------------------------------------------------------
+
+    def merge(self, other: Statistics) -> None:
+        """Add ``other``'s sums (same partitions and classes, aligned)."""
+        if other.weighted and not self.weighted:
+            self._start_weighting()
+        if self.weighted and not other.weighted:
+            other._start_weighting()
+        if self.moments is not None:
+            mine, theirs = self.moments, other.moments
+            mine["mean"], mine["m2"] = merge_moments(
+                (self.weight, mine["mean"], mine["m2"]),
+                (other.weight, theirs["mean"], theirs["m2"]),
+            )
+            mine["sse"] += theirs["sse"]
+            mine["sae"] += theirs["sae"]
+            mine["y_min"] = np.fmin(mine["y_min"], theirs["y_min"])
+            mine["y_max"] = np.fmax(mine["y_max"], theirs["y_max"])
+        for name in _SUMMED:
+            array = getattr(self, name)
+            if array is not None:
+                array += getattr(other, name)
+        if self.rank is not None:
+            self.rank.merge(other.rank)
+
+
+def merge_moments(a: tuple, b: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Chan et al.'s merge of (weight, mean, M2) of two sets of rows.
+
+    Returns the merged (mean, M2); the merged weight is the sum of weights.
+    """
+    weight_a, mean_a, m2_a = a
+    weight_b, mean_b, m2_b = b
+    total = weight_a + weight_b
+    delta = mean_b - mean_a
+    share = _divide(weight_b, total)
+    mean = mean_a + delta * share
+    m2 = m2_a + m2_b + delta * delta * weight_a * share
+    return mean, m2
+
+
+def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """``numerator / denominator``, 0 where the denominator is 0."""
+    numerator, denominator = np.broadcast_arrays(numerator, denominator)
+    out = np.zeros(numerator.shape, dtype=np.float64)
+    np.divide(numerator, denominator, out=out, where=denominator != 0)
+    return out
