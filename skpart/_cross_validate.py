@@ -43,6 +43,9 @@ def cross_validate_partitions(
     verbose: int = 0,
     error_score: Any = np.nan,
     min_partition_size: int = 1,
+    n_boot: int | None = None,
+    confidence_level: float = 0.95,
+    random_state: Any = None,
 ) -> PartitionReport:
     """Cross-validate an estimator and score each partition on unseen data.
 
@@ -89,7 +92,14 @@ def cross_validate_partitions(
         ``"raise"`` re-raises a failing fit; with nan the failing folds are
         left out of the report with a warning (sklearn warns as well).
     min_partition_size : int, default=1
-        Cells with fewer test rows are reported but left out of ``summary``.
+        Partitions with fewer test rows are reported but left out of ``summary``.
+    n_boot : int, default=None
+        Bootstrap replicates of the out-of-fold rows (the models are not
+        refitted: the intervals describe the test rows' sampling noise).
+    confidence_level : float, default=0.95
+        Level of the bootstrap intervals.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the bootstrap replicates.
 
     Returns
     -------
@@ -133,6 +143,9 @@ def cross_validate_partitions(
         min_partition_size=min_partition_size,
         # A training fold may lack a class: the classes come from all of y.
         classes=np.unique(column_or_1d(y)) if classifier else None,
+        n_boot=n_boot,
+        confidence_level=confidence_level,
+        random_state=random_state,
     )
     if weights is not None:
         weights = check_weight_array(weights, n_samples)

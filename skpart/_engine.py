@@ -16,10 +16,13 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_consistent_length
 
-from ._groups import PartitionCodebook, Partitions, encode_groups, partition_indices
+from ._bootstrap import bootstrap_results
+from ._callables import CallableRows, callable_values
+from ._groups import PartitionCodebook, Partitions, encode_groups
 from ._kernels import finalise
 from ._metric_registry import Metric, multiclass_variant, resolve_metrics, task_of
 from ._report import PartitionReport
+from ._resampling import bootstrap_seed
 from ._statistics import Batch, Statistics
 from ._targets import (
     ClassCodebook,
@@ -83,6 +86,16 @@ class PartitionMetrics:
         The positive class of the binary metrics; None is the larger class.
     min_partition_size : int, default=1
         Partitions with fewer rows are reported but left out of the summary.
+    n_boot : int, default=None
+        Bootstrap replicates: each row weighs Poisson(1) times in each, drawn
+        from its position in the data (so batches, merges and Dask blocks give
+        the same replicates), and the report gains percentile intervals.
+        Memory grows with the replicates: every statistic is kept per
+        replicate.
+    confidence_level : float, default=0.95
+        Level of the bootstrap intervals.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the replicates (drawn once at construction).
     task : {"classification", "regression"}, default=None
         Needed only when ``metrics`` holds callables alone: then None decides
         from the first batch's ``y_true`` (real values are regression).
@@ -108,10 +121,14 @@ class PartitionMetrics:
         sample_weight: Any = None,
         pos_label: Any = None,
         min_partition_size: int = 1,
+        n_boot: int | None = None,
+        confidence_level: float = 0.95,
+        random_state: Any = None,
         task: Task | None = None,
     ) -> None:
         check_min_partition_size(min_partition_size)
         check_weighting(sample_weight)
+        check_bootstrap(n_boot, confidence_level)
         if sample_weight is not None and not isinstance(sample_weight, str):
             raise ValueError(
                 "PartitionMetrics(sample_weight=...) takes 'balanced' or None; "
@@ -127,7 +144,13 @@ class PartitionMetrics:
         self.sample_weight = sample_weight
         self.pos_label = pos_label
         self.min_partition_size = min_partition_size
+        self.n_boot = n_boot
+        self.confidence_level = confidence_level
+        self.random_state = random_state
         self.task = task
+        # Drawn once, so every batch and every copy sent to a worker draws the
+        # same replicates.
+        self._seed = None if n_boot is None else bootstrap_seed(random_state)
         self._metrics = None if metrics is None else resolve_metrics(metrics, task=task)
         named_task = None if self._metrics is None else task_of(self._metrics)
         if task is not None and named_task is not None and task != named_task:
@@ -171,15 +194,16 @@ class PartitionMetrics:
         self._needs = needs
         self._callables = [m for m in self._metrics if m.func is not None]
         self._proba = any(m.needs == "proba" for m in self._metrics)
-        weighted = self.sample_weight is not None
+        weighted = self.sample_weight is not None or self.n_boot is not None
         for metric in self._callables:
             if weighted and not metric.accepts_sample_weight:
                 raise ValueError(
                     f"the callable {metric.name!r} does not accept sample_weight, "
                     f"but the weighting is sample_weight={self.sample_weight!r} "
-                    "(the default for classifiers is 'balanced'). Pass "
-                    "sample_weight=None to score it unweighted, or give it a "
-                    "sample_weight parameter."
+                    "(the default for classifiers is 'balanced'), or a bootstrap "
+                    "(n_boot) weighs rows by their multiplicity. Pass "
+                    "sample_weight=None (and no n_boot) to score it unweighted, "
+                    "or give it a sample_weight parameter."
                 )
 
     @property
@@ -197,6 +221,7 @@ class PartitionMetrics:
         *,
         y_proba: Any = None,
         sample_weight: Any = None,
+        row_offset: int | None = None,
     ) -> PartitionMetrics:
         """Add one batch of rows.
 
@@ -212,6 +237,11 @@ class PartitionMetrics:
             Probabilities, columns in the order of ``classes``.
         sample_weight : array-like of shape (n_rows,), default=None
             Row weights (only with ``sample_weight=None`` at construction).
+        row_offset : int, default=None
+            Position of the batch's first row in the whole data, which the
+            bootstrap draws from; None continues after the rows this
+            accumulator has seen. Give it when accumulators of disjoint
+            batches are merged (a Dask block's offset, say).
 
         Returns
         -------
@@ -225,7 +255,7 @@ class PartitionMetrics:
         """
         saved = (copy.copy(self._classes), self._task, self._metrics)
         try:
-            self._update(y_true, y_pred, groups, y_proba, sample_weight)
+            self._update(y_true, y_pred, groups, y_proba, sample_weight, row_offset)
         except ValueError as exc:
             self._classes, self._task, self._metrics = saved
             if self._n_batches == 0 and self._stats is None:
@@ -236,7 +266,9 @@ class PartitionMetrics:
             ) from exc
         return self
 
-    def _update(self, y_true, y_pred, groups, y_proba, sample_weight) -> None:
+    def _update(
+        self, y_true, y_pred, groups, y_proba, sample_weight, row_offset
+    ) -> None:
         n_rows = _n_rows(y_true, "y_true")
         if n_rows == 0:
             raise ValueError(
@@ -263,10 +295,11 @@ class PartitionMetrics:
             weight = check_weight_array(sample_weight, n_rows)
         elif self._stats is not None and self._stats.weighted:
             weight = np.ones(n_rows)
+        start = self._n_rows if row_offset is None else _check_offset(row_offset)
         # Everything is valid: commit the new partitions and classes.
         self._grow(len(partition_labels), class_map)
         self._partitions.commit(partition_labels)
-        batch = Batch(codes, y_true, y_pred, y_proba, weight)
+        batch = Batch(codes, y_true, y_pred, y_proba, weight, start)
         self._stats.add(batch)
         if self._callables:
             self._rows.append(
@@ -276,6 +309,7 @@ class PartitionMetrics:
                     y_pred=self._raw_pred,
                     y_proba=y_proba,
                     weight=weight,
+                    start=start,
                 )
             )
         self._n_batches += 1
@@ -346,7 +380,12 @@ class PartitionMetrics:
                 ovr = any(m.name == "roc_auc_ovr" for m in self._metrics)
                 k = self._classes.n_classes
                 columns = np.arange(k) if ovr and k > 2 else np.array([self._positive])
-            self._stats = Statistics(self._needs, score_columns=columns)
+            self._stats = Statistics(
+                self._needs,
+                score_columns=columns,
+                n_replicates=1 + (self.n_boot or 0),
+                seed=self._seed,
+            )
             class_map = None
         n_classes = self._classes.n_classes if self._task == "classification" else 0
         if class_map is not None and len(class_map) == 0:
@@ -379,12 +418,26 @@ class PartitionMetrics:
             )
         if other._stats is None:
             return
-        mine = (self.metric_names or None, self.sample_weight, self.pos_label)
-        theirs = (other.metric_names, other.sample_weight, other.pos_label)
+        mine = (
+            self.metric_names or None,
+            self.sample_weight,
+            self.pos_label,
+            self.n_boot,
+            self._seed,
+        )
+        theirs = (
+            other.metric_names,
+            other.sample_weight,
+            other.pos_label,
+            other.n_boot,
+            other._seed,
+        )
         if self._stats is not None and mine != theirs:
             raise ValueError(
-                "merge needs accumulators of the same metrics and weighting; got "
-                f"{mine} and {theirs}."
+                "merge needs accumulators of the same metrics, weighting and "
+                f"bootstrap (n_boot and seed); got {mine} and {theirs}. Make "
+                "them copies of one accumulator (copy.deepcopy or pickle), or "
+                "pass the same random_state."
             )
         if self._stats is None:
             self._adopt(copy.deepcopy(other))
@@ -486,76 +539,49 @@ class PartitionMetrics:
         values, overall = {}, {}
         with np.errstate(divide="ignore", invalid="ignore"):
             for metric in self._metrics:
-                if metric.kernel is None:
-                    continue
-                values[metric.name] = _defined(metric.kernel(final), final)[0]
-                overall[metric.name] = float(
-                    _defined(metric.kernel(pooled), pooled)[0, 0]
-                )
+                if metric.kernel is not None:
+                    values[metric.name] = _defined(metric.kernel(final), final)
+                    overall[metric.name] = _defined(metric.kernel(pooled), pooled)[:, 0]
         errors = {}
         if self._callables:
             inverse = np.empty_like(order)
             inverse[order] = np.arange(order.shape[0])
-            errors = self._callable_values(values, overall, inverse, len(order))
-        values = {m.name: values[m.name] for m in self._metrics}
-        n_samples = final.n_rows[0].astype(np.int64)
+            rows = CallableRows(
+                self._rows,
+                inverse,
+                len(order),
+                balanced=self.sample_weight == "balanced",
+                positive=self._positive if classification else 0,
+            )
+            for metric in self._callables:
+                values[metric.name], overall[metric.name], errors[metric.name] = (
+                    callable_values(
+                        metric, rows, seed=self._seed, n_replicates=stats.n_replicates
+                    )
+                )
+        names = [m.name for m in self._metrics]
         report = PartitionReport.from_arrays(
-            values,
+            {name: values[name][0] for name in names},
             partition_labels=partition_labels,
-            n_samples=n_samples,
+            n_samples=final.n_rows[0].astype(np.int64),
             weight=final.weight[0],
-            overall=overall,
+            overall={name: float(overall[name][0]) for name in names},
             greater_is_better={m.name: m.greater_is_better for m in self._metrics},
             min_partition_size=self.min_partition_size,
         )
         _warn_undefined(report, final, errors, self._metrics)
-        return report
-
-    def _callable_values(self, values, overall, inverse, n_partitions) -> dict:
-        """Run each callable once per partition, then on all rows pooled."""
-        rows = self._rows
-        codes = inverse[np.concatenate([r["codes"] for r in rows])]
-        y_true = np.concatenate([r["y_true"] for r in rows])
-        y_pred = np.concatenate([r["y_pred"] for r in rows])
-        weight = None
-        if self.sample_weight == "balanced":
-            weight = _balanced_row_weights(y_true, codes, n_partitions)
-        elif rows[0]["weight"] is not None or self._stats.weighted:
-            weight = np.concatenate(
-                [
-                    np.ones(len(r["codes"])) if r["weight"] is None else r["weight"]
-                    for r in rows
-                ]
+        if self.n_boot is not None:
+            boot = bootstrap_results(
+                {name: values[name][1:] for name in names},
+                {name: overall[name][1:] for name in names},
+                partition_labels=partition_labels,
+                reliable=report.by_partition["reliable"].to_numpy(bool),
+                greater_is_better=report.greater_is_better,
+                confidence_level=self.confidence_level,
             )
-        proba = None
-        if any(m.needs == "proba" for m in self._callables):
-            proba = np.concatenate([r["y_proba"] for r in rows])
-            if proba.shape[1] == 2:
-                proba = proba[:, self._positive]  # sklearn's binary y_score
-        indices = partition_indices(codes, n_partitions)
-        errors = {}
-        for metric in self._callables:
-            second = proba if metric.needs == "proba" else y_pred
-            try:
-                overall[metric.name] = _call(
-                    metric, y_true, second, weight, slice(None)
-                )
-            except Exception as exc:
-                raise type(exc)(
-                    f"the metric {metric.name!r} failed on all rows pooled, so it "
-                    f"cannot be right on any partition: {exc}"
-                ) from exc
-            column = np.empty(n_partitions)
-            failures = {}
-            for p, index in enumerate(indices):
-                try:
-                    column[p] = _call(metric, y_true, second, weight, index)
-                except (ValueError, ZeroDivisionError, IndexError) as exc:
-                    column[p] = np.nan
-                    failures[p] = f"{type(exc).__name__}: {exc}"
-            values[metric.name] = column
-            errors[metric.name] = failures
-        return errors
+            report._set_bootstrap(boot)
+            _warn_too_few(boot)
+        return report
 
     # --- pickling ------------------------------------------------------------
 
@@ -581,23 +607,6 @@ def _defined(values: np.ndarray, final) -> np.ndarray:
     return values
 
 
-def _call(metric: Metric, y_true, second, weight, index) -> float:
-    kwargs = {} if weight is None else {"sample_weight": weight[index]}
-    return float(metric.func(y_true[index], second[index], **kwargs))
-
-
-def _balanced_row_weights(y_true, codes, n_partitions) -> np.ndarray:
-    """``compute_sample_weight("balanced")`` within each partition, per row."""
-    classes, y_index = np.unique(y_true, return_inverse=True)
-    n_classes = len(classes)
-    key = codes * n_classes + y_index.reshape(-1)
-    counts = np.bincount(key, minlength=n_partitions * n_classes)
-    per_partition = counts.reshape(n_partitions, n_classes)
-    n_p = per_partition.sum(axis=1)
-    k_p = np.count_nonzero(per_partition, axis=1)
-    return n_p[codes] / (k_p[codes] * counts[key]).astype(np.float64)
-
-
 def _n_rows(y: Any, name: str) -> int:
     if hasattr(y, "shape") and len(y.shape) > 0:
         return int(y.shape[0])
@@ -608,6 +617,50 @@ def _n_rows(y: Any, name: str) -> int:
             f"{name} must be array-like (one value per row); got "
             f"{type(y).__name__} {y!r:.60}."
         ) from None
+
+
+def check_bootstrap(n_boot: Any, confidence_level: Any) -> None:
+    """Refuse a bad ``n_boot`` or ``confidence_level``, naming the value."""
+    if n_boot is not None and (
+        not isinstance(n_boot, numbers.Integral)
+        or isinstance(n_boot, bool)
+        or n_boot < 1
+    ):
+        raise ValueError(
+            f"n_boot must be None (no bootstrap) or an integer >= 1; got {n_boot!r}."
+        )
+    if (
+        not isinstance(confidence_level, numbers.Real)
+        or isinstance(confidence_level, bool)
+        or not 0 < confidence_level < 1
+    ):
+        raise ValueError(
+            f"confidence_level must be a float in (0, 1), such as 0.95; got "
+            f"{confidence_level!r}."
+        )
+
+
+def _check_offset(row_offset: Any) -> int:
+    if not isinstance(row_offset, numbers.Integral) or row_offset < 0:
+        raise ValueError(
+            f"row_offset must be an integer >= 0 (the position of the batch's "
+            f"first row in the data); got {row_offset!r}."
+        )
+    return int(row_offset)
+
+
+def _warn_too_few(boot) -> None:
+    if boot.too_few:
+        described = "; ".join(
+            f"{metric!r} on {truncate(labels)}"
+            for metric, labels in boot.too_few.items()
+        )
+        warn(
+            "Fewer than 90% of the bootstrap replicates are defined, so the "
+            f"interval is NaN, for {described} (small partitions, or one class "
+            "in many replicates). Merge small partitions or raise "
+            "min_partition_size."
+        )
 
 
 def _infer_task(y_true: Any) -> Task:
@@ -673,6 +726,9 @@ def metrics_by_partition(
     classes: Any = None,
     pos_label: Any = None,
     min_partition_size: int = 1,
+    n_boot: int | None = None,
+    confidence_level: float = 0.95,
+    random_state: Any = None,
 ) -> PartitionReport:
     """Compute metrics on each partition of the rows, and on all rows pooled.
 
@@ -705,6 +761,15 @@ default=None
     min_partition_size : int, default=1
         Partitions with fewer rows are reported but marked not ``reliable``
         and left out of the summary (and of the undefined-value warning).
+    n_boot : int, default=None
+        Bootstrap replicates (Poisson(1) row weights drawn from each row's
+        position): the report gains percentile ``intervals``,
+        ``overall_intervals``, the summary's ``worst_low`` ... ``mean_high``
+        and ``replicates(metric)``. None: point estimates only.
+    confidence_level : float, default=0.95
+        Level of the bootstrap intervals.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the bootstrap replicates.
 
     Returns
     -------
@@ -740,6 +805,9 @@ default=None
         sample_weight=weighting,
         pos_label=pos_label,
         min_partition_size=min_partition_size,
+        n_boot=n_boot,
+        confidence_level=confidence_level,
+        random_state=random_state,
         task=_task_for_default(metrics, y_true),
     )
     n_rows = _n_rows(y_true, "y_true")

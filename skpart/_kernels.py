@@ -34,7 +34,7 @@ class Finalised:
     log_loss: np.ndarray | None
     brier: np.ndarray | None
     moments: dict | None
-    rank: dict | None  # codes, y_true, scores, weight (n, R)
+    rank: RankView | None
     positive: int
     n_classes: int
 
@@ -47,9 +47,7 @@ class Finalised:
         moments = None
         if self.moments is not None:
             moments = _pooled_moments(self.moments, self.weight)
-        rank = None
-        if self.rank is not None:
-            rank = dict(self.rank, codes=np.zeros_like(self.rank["codes"]))
+        rank = None if self.rank is None else self.rank.pooled()
         return replace(
             self,
             n_rows=total(self.n_rows),
@@ -141,23 +139,116 @@ def balance_factor(counts: np.ndarray) -> np.ndarray:
     return out
 
 
-def _rank_arrays(stats: Statistics, factor: np.ndarray | None) -> dict | None:
+def _rank_arrays(stats: Statistics, factor: np.ndarray | None) -> RankView | None:
     if stats.rank is None or not stats.rank.codes:
         return None
     record = stats.rank.arrays()
-    codes, y_true = record["codes"].astype(np.int64), record["y_true"].astype(np.int64)
-    base = record["weight"]
-    # One weight column per replicate; multiplicities come from the positions.
-    weight = np.ones((codes.shape[0], 1)) if base is None else base[:, None]
-    if factor is not None:
-        weight = weight * factor[:, codes, y_true].T
-    return dict(
-        codes=codes,
-        y_true=y_true,
+    return RankView(
+        codes=record["codes"].astype(np.int64),
+        y_true=record["y_true"].astype(np.int64),
         scores=record["scores"],
-        weight=weight,
-        positions=record["positions"],
+        base_weight=record["weight"],
+        factor=factor,
+        runs=record["runs"],
+        seed=stats.seed,
+        n_replicates=stats.n_replicates,
+        n_partitions=stats.n_partitions,
     )
+
+
+class RankView:
+    """The rank record with its final row weights, one column per replicate.
+
+    The weights of all replicates at once would take rows x replicates
+    floats, so they are made a chunk of replicates at a time.
+    """
+
+    #: Rows x replicates per chunk of weights.
+    CHUNK_CELLS = 1 << 22
+
+    def __init__(
+        self,
+        *,
+        codes,
+        y_true,
+        scores,
+        base_weight,
+        factor,
+        runs,
+        seed,
+        n_replicates,
+        n_partitions,
+        group_codes=None,
+    ):
+        self.codes, self.y_true, self.scores = codes, y_true, scores
+        self.base_weight, self.factor, self.runs = base_weight, factor, runs
+        self.seed, self.n_replicates = seed, n_replicates
+        self.n_partitions = n_partitions
+        # Codes to rank within: the partitions, or zeros when pooled.
+        self.group_codes = codes if group_codes is None else group_codes
+        self._multiplicity = None
+        self._orders: dict[int, tuple] = {}
+
+    def pooled(self) -> RankView:
+        """All rows as one partition, with the same row weights."""
+        view = RankView(
+            codes=self.codes,
+            y_true=self.y_true,
+            scores=self.scores,
+            base_weight=self.base_weight,
+            factor=self.factor,
+            runs=self.runs,
+            seed=self.seed,
+            n_replicates=self.n_replicates,
+            n_partitions=1,
+            group_codes=np.zeros_like(self.codes),
+        )
+        view._multiplicity = self._multiplicity
+        return view
+
+    def _multiplicities(self) -> np.ndarray:
+        if self._multiplicity is None:
+            from ._statistics import multiplicities
+
+            self._multiplicity = np.concatenate(
+                [
+                    multiplicities(self.seed, start, n, self.n_replicates)
+                    for start, n in self.runs
+                ]
+            )
+        return self._multiplicity
+
+    def weights(self, first: int, stop: int) -> np.ndarray:
+        """Row weights of replicates ``first:stop``: shape (n_rows, stop - first)."""
+        n = self.codes.shape[0]
+        weight = (
+            np.ones((n, 1)) if self.base_weight is None else self.base_weight[:, None]
+        )
+        if self.n_replicates > 1:
+            weight = weight * self._multiplicities()[:, first:stop]
+        if self.factor is not None:
+            weight = weight * self.factor[first:stop, self.codes, self.y_true].T
+        return np.broadcast_to(weight, (n, stop - first))
+
+    def auc(self, column: int, klass: int) -> np.ndarray:
+        """ROC AUC of score ``column`` for class ``klass``: shape (R, P)."""
+        if column not in self._orders:
+            self._orders[column] = _auc_order(
+                self.group_codes, self.scores[:, column], self.n_partitions
+            )
+        order = self._orders[column]
+        positive = self.y_true == klass
+        step = max(1, self.CHUNK_CELLS // max(1, self.codes.shape[0]))
+        parts = [
+            _auc_from_order(
+                order,
+                positive,
+                self.weights(r, min(r + step, self.n_replicates)),
+                self.n_partitions,
+            )
+            for r in range(0, self.n_replicates, step)
+        ]
+        return np.concatenate(parts, axis=0)
 
 
 def _pooled_moments(moments: dict, weight: np.ndarray) -> dict:
@@ -315,26 +406,15 @@ def brier_score(s: Finalised) -> np.ndarray:
 _UINT16_CODES = np.iinfo(np.uint16).max + 1
 
 
-def binary_auc(
-    codes: np.ndarray,
-    score: np.ndarray,
-    positive: np.ndarray,
-    weight: np.ndarray,
-    n_partitions: int,
-) -> np.ndarray:
-    """Weighted ROC AUC per partition and replicate: shape (R, n_partitions).
+def _auc_order(codes: np.ndarray, score: np.ndarray, n_partitions: int) -> tuple:
+    """Sort rows by (partition, score) once: the part of the AUC weights don't change.
 
-    The area under sklearn's trapezoidal ROC curve equals the weighted
-    Mann-Whitney statistic with half credit for tied scores, so one sort by
-    (partition, score) and prefix sums of negative weight give every
-    partition; the replicates are columns of ``weight`` (n_rows, R).
-    NaN where a partition has no positive or no negative weight.
+    Tied scores form one group whatever their order, so an unstable sort of
+    the scores then a stable (radix, for 16-bit codes) sort of the codes is
+    enough, and twice as fast as np.lexsort.
     """
     order = np.argsort(score, kind="quicksort")
     if n_partitions > 1:
-        # Tied scores form one group whatever their order, so an unstable sort
-        # of the scores then a stable (radix, for 16-bit codes) sort of the
-        # codes is enough, and twice as fast as np.lexsort.
         small = codes.astype(np.uint16) if n_partitions <= _UINT16_CODES else codes
         order = order[np.argsort(small[order], kind="stable")]
     codes_sorted, score_sorted = codes[order], score[order]
@@ -344,7 +424,21 @@ def binary_auc(
         score_sorted[1:] != score_sorted[:-1]
     )
     first = np.flatnonzero(starts)
-    group_code = codes_sorted[first]
+    return order, first, codes_sorted[first]
+
+
+def _auc_from_order(
+    sorted_rows: tuple, positive: np.ndarray, weight: np.ndarray, n_partitions: int
+) -> np.ndarray:
+    """Weighted ROC AUC per replicate and partition: shape (R, n_partitions).
+
+    The area under sklearn's trapezoidal ROC curve equals the weighted
+    Mann-Whitney statistic with half credit for tied scores: prefix sums of
+    negative weight over the sorted rows give every partition at once, and
+    every replicate (a column of ``weight``). NaN where a partition has no
+    positive or no negative weight.
+    """
+    order, first, group_code = sorted_rows
     w = weight[order]
     pos_w = np.where(positive[order][:, None], w, 0.0)
     pos_g = np.add.reduceat(pos_w, first, axis=0)
@@ -377,14 +471,7 @@ def _exclusive_cumsum_by_segment(values: np.ndarray, segment: np.ndarray):
 
 
 def _auc_of_column(s: Finalised, column: int, klass: int) -> np.ndarray:
-    r = s.rank
-    return binary_auc(
-        r["codes"],
-        r["scores"][:, column],
-        r["y_true"] == klass,
-        r["weight"],
-        s.n_rows.shape[1],
-    )
+    return s.rank.auc(column, klass)
 
 
 def roc_auc(s: Finalised) -> np.ndarray:
@@ -402,9 +489,9 @@ def roc_auc_ovr(s: Finalised) -> np.ndarray:
     macro = np.mean(per_class, axis=0)
     r = s.rank
     # sklearn's multiclass AUC rejects rows that do not sum to 1 (np.allclose).
-    bad = ~np.isclose(1, r["scores"].astype(np.float64).sum(axis=1))
+    bad = ~np.isclose(1, r.scores.astype(np.float64).sum(axis=1))
     if bad.any():
-        has_bad = np.bincount(r["codes"][bad], minlength=s.n_rows.shape[1]) > 0
+        has_bad = np.bincount(r.group_codes[bad], minlength=r.n_partitions) > 0
         macro[:, has_bad] = np.nan
     return macro
 

@@ -79,8 +79,7 @@ class PartitionReport:
         self._overall = overall
         self._greater_is_better = dict(greater_is_better)
         self._min_partition_size = min_partition_size
-        self._intervals = None
-        self._overall_intervals = None
+        self._bootstrap = None
 
     @property
     def by_partition(self) -> pd.DataFrame:
@@ -109,13 +108,52 @@ class PartitionReport:
 
     @property
     def intervals(self) -> pd.DataFrame | None:
-        """Per-partition bootstrap intervals; None without a bootstrap."""
-        return self._intervals
+        """Per-partition bootstrap intervals; None without a bootstrap.
+
+        Index as ``by_partition``; columns a MultiIndex ``(metric, "low" |
+        "high")``. NaN where fewer than 90% of the replicates are defined.
+        """
+        return None if self._bootstrap is None else self._bootstrap.intervals
 
     @property
     def overall_intervals(self) -> pd.DataFrame | None:
-        """Bootstrap intervals of the pooled values; None without a bootstrap."""
-        return self._overall_intervals
+        """Bootstrap intervals of the pooled values (index metric; low, high)."""
+        return None if self._bootstrap is None else self._bootstrap.overall_intervals
+
+    @property
+    def confidence_level(self) -> float | None:
+        """Level of the bootstrap intervals; None without a bootstrap."""
+        return None if self._bootstrap is None else self._bootstrap.confidence_level
+
+    def replicates(self, metric: str) -> pd.DataFrame:
+        """Bootstrap replicate values of one metric.
+
+        Parameters
+        ----------
+        metric : str
+            One of :attr:`metrics`.
+
+        Returns
+        -------
+        DataFrame
+            One row per replicate, one column per partition (NaN where the
+            metric is undefined in a replicate).
+        """
+        metric = self._check_metric(metric)
+        if self._bootstrap is None:
+            raise ValueError(
+                "this report has no bootstrap replicates; score with n_boot=B "
+                "(e.g. n_boot=1000) to get them."
+            )
+        return pd.DataFrame(
+            self._bootstrap.replicates[metric],
+            columns=self._by_partition.index,
+        ).rename_axis("replicate")
+
+    def _set_bootstrap(self, bootstrap: Any) -> None:
+        # Set once by the engine right after building the report.
+        self._bootstrap = bootstrap
+        self.__dict__.pop("summary", None)
 
     @property
     def disparities(self) -> pd.Series:
@@ -197,6 +235,8 @@ class PartitionReport:
             for name in self._metrics
         ]
         summary = pd.DataFrame(rows, index=pd.Index(self._metrics, name="metric"))
+        if self._bootstrap is not None:
+            summary = summary.join(self._bootstrap.summary_intervals)
         return summary.astype({"worst_partition": object, "n_partitions": np.int64})
 
     def to_frame(self) -> pd.DataFrame:
@@ -206,13 +246,14 @@ class PartitionReport:
         -------
         DataFrame
             Columns ``partition`` (a tuple for several group columns),
-            ``metric``, ``value`` and ``n_samples``; metric-major order.
+            ``metric``, ``value`` and ``n_samples``, then ``low`` and
+            ``high`` with bootstrap intervals; metric-major order.
         """
         metrics = self.metrics
         n_partitions = len(self.by_partition)
         partitions = self.by_partition.index.to_flat_index()
         take = np.tile(np.arange(n_partitions), len(metrics))
-        return pd.DataFrame(
+        tidy = pd.DataFrame(
             {
                 "partition": partitions.take(take),
                 "metric": np.repeat(np.array(metrics, dtype=object), n_partitions),
@@ -220,6 +261,12 @@ class PartitionReport:
                 "n_samples": self.by_partition["n_samples"].to_numpy().take(take),
             }
         )
+        if self.intervals is not None:
+            for bound in ("low", "high"):
+                tidy[bound] = np.concatenate(
+                    [self.intervals[(m, bound)].to_numpy() for m in metrics]
+                )
+        return tidy
 
     def plot(
         self, metric: str | None = None, ax: Any = None, *, top: int | None = None

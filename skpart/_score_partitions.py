@@ -51,6 +51,7 @@ def accumulator_for(
     pos_label: Any = None,
     min_partition_size: int = 1,
     classes: Any = None,
+    **bootstrap: Any,
 ) -> tuple[PartitionMetrics, Any]:
     """Build the engine's accumulator for ``estimator``; return it and the weights.
 
@@ -75,6 +76,7 @@ def accumulator_for(
         pos_label=pos_label,
         min_partition_size=min_partition_size,
         task=task,
+        **bootstrap,
     )
     return accumulator, weights
 
@@ -94,6 +96,9 @@ def score_partitions(
     sample_weight: Any = "auto",
     pos_label: Any = None,
     min_partition_size: int = 1,
+    n_boot: int | None = None,
+    confidence_level: float = 0.95,
+    random_state: Any = None,
 ) -> PartitionReport:
     """Score a fitted estimator (or Pipeline) on each partition of the data.
 
@@ -121,6 +126,15 @@ def score_partitions(
         The positive class of the binary metrics; None is the larger class.
     min_partition_size : int, default=1
         Partitions with fewer rows are left out of the summary.
+    n_boot : int, default=None
+        Bootstrap replicates (Poisson(1) row weights drawn from each row's
+        position): the report gains percentile ``intervals``,
+        ``overall_intervals``, the summary's ``worst_low`` ... ``mean_high``
+        and ``replicates(metric)``. None: point estimates only.
+    confidence_level : float, default=0.95
+        Level of the bootstrap intervals.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the bootstrap replicates.
 
     Returns
     -------
@@ -152,6 +166,9 @@ def score_partitions(
         sample_weight=sample_weight,
         pos_label=pos_label,
         min_partition_size=min_partition_size,
+        n_boot=n_boot,
+        confidence_level=confidence_level,
+        random_state=random_state,
     )
     y_pred, y_proba = predict_once(estimator, X, needs_proba(accumulator))
     accumulator.update(y, y_pred, groups, y_proba=y_proba, sample_weight=weights)

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from ._resampling import poisson_multiplicities
+
 #: What a metric can need; the plan collects the union over its metrics.
 NEEDS = ("confusion", "log_loss", "brier", "rank", "moments")
 #: The plain sums, each with the partition axis second.
@@ -60,7 +62,7 @@ def cell_sums(
     indicator = sp.csr_matrix(
         (values, (keys, np.arange(keys.shape[0]))), shape=(n_cells, keys.shape[0])
     )
-    return np.ascontiguousarray((indicator @ multiplicity.astype(np.float64)).T)
+    return np.ascontiguousarray((indicator @ multiplicity).T)
 
 
 @dataclass
@@ -78,10 +80,11 @@ class Batch:
         Probabilities, columns in sorted class order, float32 or float64.
     weight : ndarray of float64 or None
         User row weights (None: every row weighs 1).
+    start : int
+        Absolute position of the first row in the data: a row's bootstrap
+        multiplicities are drawn from its position.
     multiplicity : ndarray of shape (n_rows, n_replicates) or None
         Replicate multiplicities, column 0 all ones (None: no bootstrap).
-    positions : ndarray of int64 or None
-        Absolute row positions, kept for the rank record with a bootstrap.
     """
 
     codes: np.ndarray
@@ -89,8 +92,23 @@ class Batch:
     y_pred: np.ndarray | None
     y_proba: np.ndarray | None
     weight: np.ndarray | None
+    start: int = 0
     multiplicity: np.ndarray | None = None
-    positions: np.ndarray | None = None
+
+    def rows(self, first: int, stop: int) -> Batch:
+        """Return the rows ``first:stop`` of the batch, as a batch."""
+
+        def part(array):
+            return None if array is None else array[first:stop]
+
+        return Batch(
+            self.codes[first:stop],
+            self.y_true[first:stop],
+            part(self.y_pred),
+            part(self.y_proba),
+            part(self.weight),
+            self.start + first,
+        )
 
     @property
     def n_rows(self) -> int:
@@ -102,17 +120,18 @@ class Batch:
 class RankRecord:
     """The per-row record of the rank metrics: merges by concatenation.
 
-    Per row: its partition code, true class, the scores the rank metrics read,
-    its user weight (only when weights were given) and its position (only with
-    a bootstrap), so about 6 + 4 (float32) or 8 (float64) bytes per score
-    column per row, plus 8 for a weight and 8 for a position.
+    Per row: its partition code, true class, the scores the rank metrics read
+    and its user weight (only when weights were given), so 6 bytes plus 4
+    (float32) or 8 (float64) per score column, plus 8 with a weight; per
+    batch, the position of its first row (the bootstrap redraws the
+    multiplicities from it).
     """
 
     codes: list[np.ndarray] = field(default_factory=list)
     y_true: list[np.ndarray] = field(default_factory=list)
     scores: list[np.ndarray] = field(default_factory=list)
     weight: list[np.ndarray] = field(default_factory=list)
-    positions: list[np.ndarray] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
 
     def add(self, batch: Batch, columns: np.ndarray) -> None:
         """Keep what the rank metrics need of ``batch``."""
@@ -121,12 +140,11 @@ class RankRecord:
         self.scores.append(np.ascontiguousarray(batch.y_proba[:, columns]))
         if batch.weight is not None:
             self.weight.append(batch.weight)
-        if batch.positions is not None:
-            self.positions.append(batch.positions)
+        self.starts.append(int(batch.start))
 
     def merge(self, other: RankRecord) -> None:
         """Append another record's rows."""
-        for name in ("codes", "y_true", "scores", "weight", "positions"):
+        for name in ("codes", "y_true", "scores", "weight", "starts"):
             getattr(self, name).extend(getattr(other, name))
 
     def remap(self, partition_map: np.ndarray | None, class_map: np.ndarray | None):
@@ -142,17 +160,21 @@ class RankRecord:
         def joined(parts):
             return np.concatenate(parts) if parts else None
 
-        return {
+        arrays = {
             name: joined(getattr(self, name))
-            for name in ("codes", "y_true", "scores", "weight", "positions")
+            for name in ("codes", "y_true", "scores", "weight")
         }
+        arrays["runs"] = [
+            (s, len(c)) for s, c in zip(self.starts, self.codes, strict=True)
+        ]
+        return arrays
 
     @property
     def nbytes(self) -> int:
         """Memory held by the record."""
         return sum(
             part.nbytes
-            for name in ("codes", "y_true", "scores", "weight", "positions")
+            for name in ("codes", "y_true", "scores", "weight")
             for part in getattr(self, name)
         )
 
@@ -168,6 +190,8 @@ class Statistics:
         1, or 1 + the number of bootstrap replicates.
     score_columns : ndarray of int or None
         Probability columns the rank record keeps.
+    seed : int or None
+        Seed of the bootstrap multiplicities (with ``n_replicates > 1``).
 
     Attributes
     ----------
@@ -199,9 +223,11 @@ class Statistics:
         *,
         n_replicates: int = 1,
         score_columns: np.ndarray | None = None,
+        seed: int | None = None,
     ) -> None:
         self.needs = set(needs)
         self.n_replicates = n_replicates
+        self.seed = seed
         self.score_columns = score_columns
         self.n_partitions = 0
         self.n_classes = 0
@@ -289,12 +315,30 @@ class Statistics:
     # --- adding rows ---------------------------------------------------------
 
     def add(self, batch: Batch) -> None:
-        """Add the sums of one batch (codes must be < ``n_partitions``)."""
+        """Add the sums of one batch (codes must be < ``n_partitions``).
+
+        With a bootstrap, rows go through in chunks whose multiplicities
+        (rows x replicates) stay near 4M cells, drawn from their positions.
+        """
+        if batch.weight is not None and not self.weighted:
+            self._start_weighting()
+        if self.rank is not None:
+            self.rank.add(batch, self.score_columns)
+        if self.n_replicates == 1:
+            self._add(batch)
+            return
+        step = max(1, (1 << 22) // self.n_replicates)
+        for first in range(0, batch.n_rows, step):
+            chunk = batch.rows(first, first + step)
+            chunk.multiplicity = multiplicities(
+                self.seed, chunk.start, chunk.n_rows, self.n_replicates
+            )
+            self._add(chunk)
+
+    def _add(self, batch: Batch) -> None:
         P, K = self.n_partitions, self.n_classes
         w, m = batch.weight, batch.multiplicity
         codes = batch.codes
-        if w is not None and not self.weighted:
-            self._start_weighting()
         rows = cell_sums(codes, P, None, m)
         weight = rows if w is None else cell_sums(codes, P, w, m)
         if self.moments is not None:
@@ -312,8 +356,6 @@ class Statistics:
                 self.confusion_rows += rows
         if self.log_loss is not None or self.brier is not None:
             self._add_proba(batch)
-        if self.rank is not None:
-            self.rank.add(batch, self.score_columns)
 
     def _start_weighting(self) -> None:
         # Until now every row weighed 1, so the row counts equal the weights.
@@ -396,6 +438,16 @@ class Statistics:
                 array += getattr(other, name)
         if self.rank is not None:
             self.rank.merge(other.rank)
+
+
+def multiplicities(seed: int, start: int, n_rows: int, n_replicates: int):
+    """Replicate weights of rows ``start:start + n_rows``: ones, then Poisson(1).
+
+    Column 0 is the data itself; columns 1.. are the bootstrap replicates.
+    """
+    out = np.ones((n_rows, n_replicates), dtype=np.float64)
+    out[:, 1:] = poisson_multiplicities(seed, start, start + n_rows, n_replicates - 1)
+    return out
 
 
 def merge_moments(a: tuple, b: tuple) -> tuple[np.ndarray, np.ndarray]:
