@@ -12,6 +12,8 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 
+from ._batches import check_verbose, is_batch_source, score_batches
+from ._dask import is_dask_collection
 from ._engine import PartitionMetrics
 from ._metric_registry import resolve_metrics, task_of
 from ._report import PartitionReport
@@ -99,6 +101,7 @@ def score_partitions(
     n_boot: int | None = None,
     confidence_level: float = 0.95,
     random_state: Any = None,
+    verbose: int = 0,
 ) -> PartitionReport:
     """Score a fitted estimator (or Pipeline) on each partition of the data.
 
@@ -111,11 +114,20 @@ def score_partitions(
     ----------
     estimator : fitted estimator
         Any sklearn-compatible classifier or regressor, or a Pipeline.
-    X : array-like or DataFrame of shape (n_samples, n_features)
-        Input data.
-    y : array-like of shape (n_samples,)
-        True labels or values.
-    groups : array-like of shape (n_samples,), DataFrame or list of array-like
+    X : array-like, DataFrame, Dask collection or source of batches
+        Input data of shape (n_samples, n_features). A Dask Array or Dask
+        DataFrame is scored block by block on the workers (the estimator is
+        sent to each worker once, the statistics are merged in a tree), with
+        y, groups (and a sample_weight array) Dask collections of the same
+        blocks. With y and groups left out, a source of batches: a
+        ``tf.data.Dataset``, a list or an iterator of ``(X, y, groups)`` or
+        ``(X, y, groups, sample_weight)`` tuples; each batch is predicted
+        once and added to one accumulator. The report is the same as for the
+        rows in memory.
+    y : array-like of shape (n_samples,), default=None
+        True labels or values (None only for a source of batches).
+    groups : array-like of shape (n_samples,), DataFrame or list of array-like, \
+default=None
         Partition label of each row; several columns give intersections.
     metrics : str, callable, tuple or list of these, default=None
         As in :func:`metrics_by_partition`; None means ``accuracy`` for
@@ -135,10 +147,20 @@ def score_partitions(
         Level of the bootstrap intervals.
     random_state : int, RandomState instance or None, default=None
         Seeds the bootstrap replicates.
+    verbose : int, default=0
+        1 shows progress over batches (a line per batch: the rows so far) or
+        Dask blocks (``distributed.progress`` with a distributed Client, else
+        ``dask.diagnostics.ProgressBar``); 0 prints nothing.
 
     Returns
     -------
     PartitionReport
+
+    Raises
+    ------
+    ValueError
+        For a bad batch, naming its position; the error's ``accumulator``
+        attribute holds the batches before it (``error.accumulator.result()``).
 
     See Also
     --------
@@ -155,10 +177,21 @@ def score_partitions(
     1.0
     """
     check_is_fitted(estimator)
-    if y is None:
+    check_verbose(verbose)
+    batches = y is None and groups is None and is_batch_source(X)
+    if y is None and not batches:
         raise ValueError(
-            "y is None: score_partitions needs the true targets of X "
-            "(score_partitions(estimator, X, y, groups))."
+            f"y is None and X is a {type(X).__name__}: score_partitions needs "
+            "the true targets of X (score_partitions(estimator, X, y, groups)), "
+            "or, with y and groups left out, batches: a tf.data.Dataset, a list "
+            "or an iterator of (X, y, groups) or (X, y, groups, sample_weight) "
+            "tuples."
+        )
+    if not batches and is_batch_source(X) and not isinstance(X, (list, tuple)):
+        raise ValueError(
+            f"X is a source of batches ({type(X).__name__}) but y or groups was "
+            "given too; batches carry their own: leave y and groups out, and "
+            "yield (X, y, groups) tuples."
         )
     accumulator, weights = accumulator_for(
         estimator,
@@ -170,6 +203,32 @@ def score_partitions(
         confidence_level=confidence_level,
         random_state=random_state,
     )
+    if batches:
+        if weights is not None:
+            raise ValueError(
+                "sample_weight is an array but X is a source of batches; give "
+                "each batch its weights instead: (X, y, groups, sample_weight)."
+            )
+        return score_batches(
+            estimator,
+            X,
+            accumulator,
+            needs_proba=needs_proba(accumulator),
+            verbose=verbose,
+        )
+    if any(is_dask_collection(value) for value in (X, y, groups, weights)):
+        from ._dask import score_dask  # imports dask
+
+        return score_dask(
+            estimator,
+            X,
+            y,
+            groups,
+            accumulator,
+            weights=weights,
+            needs_proba=needs_proba(accumulator),
+            verbose=verbose,
+        )
     y_pred, y_proba = predict_once(estimator, X, needs_proba(accumulator))
     accumulator.update(y, y_pred, groups, y_proba=y_proba, sample_weight=weights)
     return accumulator.result()

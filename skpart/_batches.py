@@ -1,0 +1,379 @@
+"""Batch sources: a ``tf.data.Dataset`` or an iterable of ``(X, y, groups)``.
+
+``score_partitions(estimator, data)`` and ``PartitionMonitor(data)`` take
+batches as Keras's ``evaluate`` takes a dataset: each batch is predicted once
+and added to one :class:`~skpart.PartitionMetrics`, so memory holds one batch
+at a time (and the rank metrics' per-row record). Nothing here imports
+TensorFlow: a dataset is recognised by its type's module and read with
+``as_numpy_iterator``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._engine import PartitionMetrics
+from ._report import PartitionReport
+from ._warnings import warn
+
+#: Share of the machine's memory the rank metrics' record may take before a
+#: warning says so (the record is exact, so it grows with the rows).
+RANK_MEMORY_SHARE = 0.25
+
+_ACCEPTED = (
+    "a tf.data.Dataset, a list of batches or an iterator (a generator, say) "
+    "yielding (X, y, groups) or (X, y, groups, sample_weight) tuples"
+)
+
+
+def is_tf_dataset(data: Any) -> bool:
+    """Whether ``data`` is a ``tf.data.Dataset`` (duck-typed: no TF import)."""
+    return type(data).__module__.startswith("tensorflow") and hasattr(
+        data, "as_numpy_iterator"
+    )
+
+
+def _is_keras_pydataset(data: Any) -> bool:
+    return any(
+        cls.__name__ == "PyDataset" and cls.__module__.startswith("keras")
+        for cls in type(data).__mro__
+    )
+
+
+def _looks_like_batch(value: Any) -> bool:
+    """Tell a 3- or 4-tuple of arrays (a batch) from a row of scalars."""
+    return (
+        isinstance(value, (tuple, list))
+        and len(value) in (3, 4)
+        and all(
+            item is None or hasattr(item, "__len__") or hasattr(item, "shape")
+            for item in value
+        )
+        and not isinstance(value[0], (str, bytes))
+        and (hasattr(value[0], "__len__") or hasattr(value[0], "shape"))
+    )
+
+
+def is_batch_source(data: Any) -> bool:
+    """Whether ``data`` is a source of batches rather than an array of rows.
+
+    A ``tf.data.Dataset``, an iterator (a generator, ``map``, ...), a list or
+    tuple whose items are ``(X, y, groups[, sample_weight])`` batches, or an
+    iterable that is not array-like (a ``DataLoader``, say). A Keras
+    ``PyDataset`` counts too, so that :func:`check_batch_source` can refuse it
+    with a message.
+    """
+    if data is None or isinstance(data, (str, bytes, dict)):
+        return False
+    if is_tf_dataset(data) or _is_keras_pydataset(data):
+        return True
+    if hasattr(data, "shape") or hasattr(data, "__array__"):
+        return False  # arrays, DataFrames, tensors: rows
+    if isinstance(data, (list, tuple)):
+        return bool(data) and _looks_like_batch(data[0])
+    return isinstance(data, Iterator) or isinstance(data, Iterable)
+
+
+def check_batch_source(data: Any, name: str = "X", *, reiterable: bool = False):
+    """Refuse batch sources skpart cannot read, saying what to pass instead.
+
+    Parameters
+    ----------
+    data : object
+        A candidate from :func:`is_batch_source`.
+    name : str, default="X"
+        The argument's name, for the messages.
+    reiterable : bool, default=False
+        Refuse one-shot iterators (the monitor iterates its rows every epoch).
+    """
+    kind = type(data).__name__
+    if _is_keras_pydataset(data):
+        raise ValueError(
+            f"{name} is a keras.utils.PyDataset ({kind}); its batches are "
+            "(x, y) or (x, y, sample_weight) in Keras's convention, with no "
+            "groups, and a third item would be ambiguous. Yield the partition "
+            "labels with each batch instead, for example "
+            f"[(*{name}[i][:2], groups_of_batch(i)) for i in range(len({name}))] "
+            "or a generator of (X, y, groups) tuples."
+        )
+    if reiterable and iter(data) is data:
+        raise ValueError(
+            f"{name} is a one-shot iterator ({kind}): it would be exhausted "
+            "after the first monitored epoch. Pass a re-iterable source, a "
+            "tf.data.Dataset or a list of (X, y, groups) batches (list(...) of "
+            "the generator), or arrays X, y and groups."
+        )
+
+
+def _n_rows(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return _n_rows(next(iter(value.values()), None))
+    if isinstance(value, (list, tuple)) and value and hasattr(value[0], "shape"):
+        return _n_rows(value[0])  # several inputs, or several group columns
+    shape = getattr(value, "shape", None)
+    if shape is not None and len(shape) > 0:
+        return int(shape[0])
+    try:
+        return len(value)
+    except TypeError:
+        return None
+
+
+def _to_numpy(value: Any) -> Any:
+    """Tensors to NumPy (``.numpy()``), containers item by item."""
+    if isinstance(value, dict):
+        return {key: _to_numpy(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)) and value and hasattr(value[0], "numpy"):
+        return type(value)(_to_numpy(item) for item in value)
+    if hasattr(value, "numpy") and not isinstance(value, (pd.Series, pd.DataFrame)):
+        return value.numpy()
+    return value
+
+
+def _decode(value: Any) -> Any:
+    """Bytes labels (tf.data's strings) to str; anything else as it is."""
+    if isinstance(value, dict):  # several group columns by name
+        return pd.DataFrame({key: _decode(item) for key, item in value.items()})
+    if isinstance(value, (pd.Series, pd.DataFrame)) or value is None:
+        return value
+    array = np.asarray(value)
+    if array.dtype.kind == "S" or (
+        array.dtype == object and array.size and isinstance(array.flat[0], bytes)
+    ):
+        return np.char.decode(array.astype(np.bytes_), "utf-8")
+    return value
+
+
+def unpack_batch(batch: Any, position: int, first_row: int, name: str = "X"):
+    """Return ``(X, y, groups, sample_weight)`` of one batch, checked.
+
+    Raises a ValueError naming the batch's position for a batch that is not a
+    3- or 4-tuple, is empty, or whose parts have different lengths.
+    """
+    where = f"batch {position} (rows from {first_row} on) of {name}"
+    if not isinstance(batch, (tuple, list)) or len(batch) not in (3, 4):
+        got = (
+            f"a {type(batch).__name__} of {len(batch)} items"
+            if isinstance(batch, (tuple, list))
+            else f"a {type(batch).__name__}"
+        )
+        hint = (
+            " A batch of (X, y) has no partition labels: yield the groups of "
+            "its rows too, (X, y, groups)."
+            if isinstance(batch, (tuple, list)) and len(batch) == 2
+            else ""
+        )
+        raise ValueError(
+            f"{where} is {got}; each batch must be (X, y, groups) or "
+            f"(X, y, groups, sample_weight).{hint}"
+        )
+    X, y, groups, *rest = (_to_numpy(item) for item in batch)
+    weight = rest[0] if rest else None
+    y, groups = _decode(y), _decode(groups)
+    lengths = {
+        key: _n_rows(value)
+        for key, value in (("X", X), ("y", y), ("groups", groups), ("weight", weight))
+        if value is not None
+    }
+    if "y" not in lengths or "groups" not in lengths:
+        raise ValueError(
+            f"{where} has y or groups None; each batch needs the true targets "
+            "and the partition labels of its rows."
+        )
+    if len(set(lengths.values())) > 1:
+        described = ", ".join(f"{key} {n}" for key, n in lengths.items())
+        raise ValueError(
+            f"{where} has parts of different lengths ({described} rows); give "
+            "one target, one partition label (and one weight) per row of X."
+        )
+    if lengths["y"] == 0:
+        raise ValueError(
+            f"{where} is empty (0 rows); drop empty batches from the source."
+        )
+    return X, y, groups, weight
+
+
+def iter_batches(data: Any, name: str = "X") -> Iterator[tuple[int, int, tuple]]:
+    """Yield ``(position, first_row, (X, y, groups, sample_weight))`` per batch."""
+    iterator = data.as_numpy_iterator() if is_tf_dataset(data) else iter(data)
+    first_row = 0
+    for position, batch in enumerate(iterator):
+        parts = unpack_batch(batch, position, first_row, name)
+        yield position, first_row, parts
+        first_row += _n_rows(parts[1])
+
+
+def n_batches(data: Any) -> int | None:
+    """Return the number of batches when the source knows it (list, dataset)."""
+    if is_tf_dataset(data):
+        try:
+            n = int(data.cardinality())
+        except (TypeError, ValueError):
+            return None
+        return n if n >= 0 else None  # -1 infinite, -2 unknown
+    if isinstance(data, (list, tuple)):
+        return len(data)
+    return None
+
+
+def total_memory() -> int | None:
+    """Physical memory of the machine in bytes (psutil if installed)."""
+    try:
+        import psutil
+    except ImportError:
+        pass
+    else:
+        return int(psutil.virtual_memory().total)
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+class RankMemoryGuard:
+    """Warn, once, before the rank metrics' record outgrows its memory share.
+
+    The record of ``roc_auc`` / ``roc_auc_ovr`` is exact, so it grows by a few
+    bytes per row (see :class:`~skpart.PartitionMetrics`); this warns when the
+    next batch (or, when known, all the rows) would take it past
+    :data:`RANK_MEMORY_SHARE` of the machine's memory.
+    """
+
+    def __init__(self) -> None:
+        memory = total_memory()
+        self.limit = None if memory is None else RANK_MEMORY_SHARE * memory
+        self.warned = False
+
+    def check_projected(self, nbytes: float, n_rows: int | None = None) -> None:
+        """Warn if a record of ``nbytes`` would pass the limit."""
+        if self.warned or self.limit is None or nbytes <= self.limit:
+            return
+        self.warned = True
+        rows = "" if n_rows is None else f" for {n_rows:,} rows"
+        warn(
+            f"The exact record of the rank metrics (roc_auc, roc_auc_ovr) "
+            f"would take about {nbytes / 2**30:.2f} GiB{rows}, more than "
+            f"{RANK_MEMORY_SHARE:.0%} of this machine's memory "
+            f"({self.limit / RANK_MEMORY_SHARE / 2**30:.1f} GiB). Score the "
+            "rank metrics on a sample of the rows, or merge the partition "
+            "accumulators on a machine with more memory."
+        )
+
+    def check(
+        self,
+        accumulator: PartitionMetrics,
+        next_rows: int,
+        total_rows: int | None = None,
+    ) -> None:
+        """After a batch: project the record to the next batch (or the total)."""
+        stats = accumulator._stats
+        rank = None if stats is None else stats.rank
+        if rank is None or self.warned or not accumulator._n_rows:
+            return
+        per_row = rank.nbytes / accumulator._n_rows
+        rows = total_rows if total_rows is not None else accumulator._n_rows + next_rows
+        self.check_projected(per_row * rows, rows)
+
+
+def score_batches(
+    estimator: Any,
+    data: Any,
+    accumulator: PartitionMetrics,
+    *,
+    needs_proba: bool,
+    verbose: int = 0,
+    name: str = "X",
+) -> PartitionReport:
+    """Predict each batch once, add it to ``accumulator``, return the report.
+
+    A bad batch raises a ValueError naming its position; the error's
+    ``accumulator`` attribute holds the batches before it.
+    """
+    from ._score_partitions import predict_once  # it dispatches here
+
+    check_batch_source(data, name)
+    total = n_batches(data)
+    guard = RankMemoryGuard()
+    for position, first_row, (X, y, groups, weight) in _guarded(
+        iter_batches(data, name), accumulator
+    ):
+        try:
+            y_pred, y_proba = predict_once(estimator, X, needs_proba)
+            accumulator.update(
+                y,
+                y_pred,
+                groups,
+                y_proba=y_proba,
+                sample_weight=weight,
+                row_offset=first_row,
+            )
+        except ValueError as exc:
+            message = str(exc)
+            if not message.startswith("batch "):
+                message = f"batch {position} (rows from {first_row} on): {message}"
+            raise _kept(message, accumulator) from exc
+        n_rows = _n_rows(y)
+        guard.check(accumulator, n_rows)
+        if verbose:
+            of = "" if total is None else f"/{total}"
+            print(
+                f"score_partitions: batch {position + 1}{of}, "
+                f"{accumulator._n_rows:,} rows scored",
+                flush=True,
+            )
+    if accumulator._stats is None:
+        raise ValueError(
+            f"{name} yielded no batches; pass {_ACCEPTED} with at least one row."
+        )
+    return accumulator.result()
+
+
+def _guarded(batches: Iterator, accumulator: PartitionMetrics) -> Iterator:
+    """Re-raise a malformed batch's error with the accumulator kept."""
+    while True:
+        try:
+            item = next(batches)
+        except StopIteration:
+            return
+        except ValueError as exc:
+            raise _kept(str(exc), accumulator) from exc
+        yield item
+
+
+def _kept(message: str, accumulator: PartitionMetrics) -> ValueError:
+    n = accumulator._n_batches
+    # The engine's own "... are kept." is made precise below.
+    message = re.sub(r" The \d+ batch\(es\) before it are kept\.$", "", message)
+    error = ValueError(
+        message
+        + (
+            f" The {n} batch(es) before it are kept in this error's "
+            "accumulator attribute: error.accumulator.result() is their report, "
+            "error.accumulator.update(...) goes on."
+            if n
+            else ""
+        )
+    )
+    error.accumulator = accumulator
+    return error
+
+
+def check_verbose(verbose: Any) -> None:
+    """Refuse a ``verbose`` that is not an integer >= 0."""
+    if (
+        not isinstance(verbose, numbers.Integral)
+        or isinstance(verbose, bool)
+        or verbose < 0
+    ):
+        raise ValueError(
+            f"verbose must be an integer >= 0 (0 silent, 1 progress); got {verbose!r}."
+        )
