@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 
+from ._comparison import PartitionComparison, compare_partitions
 from ._cross_validate import cross_validate_partitions
 from ._engine import PartitionMetrics, metrics_by_partition
 from ._report import PartitionReport
@@ -24,9 +25,11 @@ _LAZY = {
 }
 
 __all__ = [
+    "PartitionComparison",
     "PartitionMetricWarning",
     "PartitionMetrics",
     "PartitionReport",
+    "compare_partitions",
     "cross_validate_partitions",
     "make_partition_scorer",
     "metrics_by_partition",
