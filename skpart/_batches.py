@@ -292,20 +292,30 @@ def score_batches(
     needs_proba: bool,
     verbose: int = 0,
     name: str = "X",
+    weighted: Any = None,
 ) -> PartitionReport:
     """Predict each batch once, add it to ``accumulator``, return the report.
 
     A bad batch raises a ValueError naming its position; the error's
-    ``accumulator`` attribute holds the batches before it.
+    ``accumulator`` attribute holds the batches before it. ``weighted``, when
+    given, builds the accumulator to use if the first batch carries weights
+    (``sample_weight="auto"`` then means those weights, as an array would).
     """
     from ._score_partitions import predict_once  # it dispatches here
 
     check_batch_source(data, name)
     total = n_batches(data)
     guard = RankMemoryGuard()
-    for position, first_row, (X, y, groups, weight) in _guarded(
-        iter_batches(data, name), accumulator
-    ):
+    batches = iter_batches(data, name)
+    while True:
+        try:
+            position, first_row, (X, y, groups, weight) = next(batches)
+        except StopIteration:
+            break
+        except ValueError as exc:  # a malformed batch
+            raise _kept(str(exc), accumulator) from exc
+        if position == 0 and weight is not None and weighted is not None:
+            accumulator = weighted()
         try:
             y_pred, y_proba = predict_once(estimator, X, needs_proba)
             accumulator.update(
@@ -321,8 +331,7 @@ def score_batches(
             if not message.startswith("batch "):
                 message = f"batch {position} (rows from {first_row} on): {message}"
             raise _kept(message, accumulator) from exc
-        n_rows = _n_rows(y)
-        guard.check(accumulator, n_rows)
+        guard.check(accumulator, _n_rows(y))
         if verbose:
             of = "" if total is None else f"/{total}"
             print(
@@ -335,18 +344,6 @@ def score_batches(
             f"{name} yielded no batches; pass {_ACCEPTED} with at least one row."
         )
     return accumulator.result()
-
-
-def _guarded(batches: Iterator, accumulator: PartitionMetrics) -> Iterator:
-    """Re-raise a malformed batch's error with the accumulator kept."""
-    while True:
-        try:
-            item = next(batches)
-        except StopIteration:
-            return
-        except ValueError as exc:
-            raise _kept(str(exc), accumulator) from exc
-        yield item
 
 
 def _kept(message: str, accumulator: PartitionMetrics) -> ValueError:

@@ -193,15 +193,15 @@ default=None
             "given too; batches carry their own: leave y and groups out, and "
             "yield (X, y, groups) tuples."
         )
-    accumulator, weights = accumulator_for(
-        estimator,
-        metrics,
-        sample_weight=sample_weight,
+    options = dict(
         pos_label=pos_label,
         min_partition_size=min_partition_size,
         n_boot=n_boot,
         confidence_level=confidence_level,
         random_state=random_state,
+    )
+    accumulator, weights = accumulator_for(
+        estimator, metrics, sample_weight=sample_weight, **options
     )
     if batches:
         if weights is not None:
@@ -215,6 +215,12 @@ default=None
             accumulator,
             needs_proba=needs_proba(accumulator),
             verbose=verbose,
+            # Weighted batches stand for a weight array: "auto" uses them.
+            weighted=None
+            if sample_weight != "auto"
+            else lambda: accumulator_for(
+                estimator, metrics, sample_weight=None, **options
+            )[0],
         )
     if any(is_dask_collection(value) for value in (X, y, groups, weights)):
         from ._dask import score_dask  # imports dask
