@@ -542,7 +542,7 @@ def plot_comparison(
     comparison: PartitionComparison, metric: str, *, ax: Any = None, top: Any = None
 ) -> Any:
     """Draw one metric's differences per partition, worst first (see ``plot``)."""
-    from ._plotting import _pyplot
+    from ._plotting import _legend_below, _pyplot
 
     plt = _pyplot()
     if top is not None and (
@@ -631,7 +631,7 @@ def plot_comparison(
         f"{metric}: {n_regressed} partition(s) regressed "
         f"({shown_text} partitions shown)"
     )
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8)
+    _legend_below(ax)
     if new_figure:
         ax.figure.tight_layout()
     return ax
