@@ -299,3 +299,65 @@ def test_keras_classifier_on_a_dataset_equals_in_memory(data, tf):
     dataset = tf.data.Dataset.from_tensor_slices((X, y, groups)).batch(1000)
     expected = score_partitions(clf, X, y, groups, metrics=METRICS)
     assert_same_report(score_partitions(clf, dataset, metrics=METRICS), expected)
+
+
+# --- PartitionMonitor on batch sources ---------------------------------------
+
+
+def monitored_fit(X, y, monitor):
+    from skpart import PartitionAwareClassifier
+
+    from ._models import tiny_classifier
+
+    clf = PartitionAwareClassifier(
+        tiny_classifier, epochs=3, verbose=0, random_state=0, callbacks=[monitor]
+    )
+    return clf.fit(X, y)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", ["list", "dataset"])
+def test_monitor_on_batches_logs_what_it_logs_on_arrays(data, tf, source):
+    from skpart import PartitionMonitor
+
+    _, X, y, groups = data
+    X = X.astype("float32")
+    train, held = slice(0, 2000), slice(2000, None)
+    metrics = ["accuracy", "roc_auc", "log_loss"]
+    on_arrays = monitored_fit(
+        X[train],
+        y[train],
+        PartitionMonitor(X[held], y[held], groups[held], metrics=metrics),
+    )
+    if source == "list":
+        batches = list(batches_of(X[held], y[held], groups[held], 300))
+    else:
+        batches = tf.data.Dataset.from_tensor_slices(
+            (X[held], y[held], groups[held])
+        ).batch(300)
+    monitor = PartitionMonitor(batches, metrics=metrics)
+    on_batches = monitored_fit(X[train], y[train], monitor)
+    for key, values in on_arrays.history_.items():
+        if key.startswith("val_partition_"):
+            np.testing.assert_allclose(on_batches.history_[key], values, rtol=1e-6)
+    assert set(monitor.history_["epoch"]) == {0, 1, 2}
+
+
+def test_monitor_refuses_a_one_shot_generator_at_construction(data):
+    keras = pytest.importorskip("keras")  # noqa: F841
+    from skpart import PartitionMonitor
+
+    _, X, y, groups = data
+    with pytest.raises(ValueError, match="one-shot iterator.*list\\(...\\)"):
+        PartitionMonitor(batches_of(X, y, groups, 100))
+
+
+def test_monitor_refuses_a_weight_array_with_batches(data):
+    pytest.importorskip("keras")
+    from skpart import PartitionMonitor
+
+    _, X, y, groups = data
+    with pytest.raises(ValueError, match="give each batch its weights"):
+        PartitionMonitor(
+            list(batches_of(X, y, groups, 100)), sample_weight=np.ones(len(y))
+        )

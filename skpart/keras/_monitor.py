@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import is_classifier
 
+from .._batches import check_batch_source, is_batch_source, iter_batches
 from .._engine import PartitionMetrics
 from .._groups import encode_groups
 from .._metric_registry import resolve_metrics, task_of
@@ -162,6 +163,18 @@ class PartitionMonitor(keras.callbacks.Callback):
                     f"validation_fraction must be a float in (0, 1); got {fraction!r}."
                 )
             return
+        if given == ["X"] and is_batch_source(self.X):
+            # Batches carry their own y, groups and weights; read every epoch.
+            check_batch_source(self.X, "PartitionMonitor's X", reiterable=True)
+            if self.sample_weight is not None and not isinstance(
+                self.sample_weight, str
+            ):
+                raise ValueError(
+                    "PartitionMonitor got batches as X and a sample_weight "
+                    "array; give each batch its weights instead: "
+                    "(X, y, groups, sample_weight)."
+                )
+            return
         if len(given) != 3:
             raise ValueError(
                 "PartitionMonitor needs the rows to monitor, X, y and groups "
@@ -236,6 +249,14 @@ class PartitionMonitor(keras.callbacks.Callback):
                 "PartitionAwareClassifier/Regressor holds out in fit; with a plain "
                 "Keras model pass X, y and groups."
             )
+        source, batch_weight = None, None
+        if self._held_out is None and y is None and is_batch_source(X):
+            # A source of batches, read each evaluated epoch; its first batch
+            # stands for the rows in the checks below.
+            source = X
+            _, _, (X, y, groups, batch_weight) = next(
+                iter_batches(source, "PartitionMonitor's X")
+            )
         estimator = self._estimator
         self._check_input_space(X, estimator)
         classes = getattr(estimator, "classes_", None)
@@ -247,13 +268,17 @@ class PartitionMonitor(keras.callbacks.Callback):
             task = named or (
                 "regression" if kind.startswith("continuous") else "classification"
             )
-        if task == "classification":
+        if task == "classification" and classes is None:
+            # A plain Keras model: its output columns.
+            classes = np.arange(self._n_output_classes(X))
+
+        def targets(y: Any) -> Any:
+            if task != "classification":
+                return y
             y = np.asarray(y)
             if y.ndim == 2 and y.shape[1] > 1:  # one-hot rows: the column is the class
                 y = np.argmax(y, axis=1)
             y = labels_1d(y, "y")
-            if classes is None:  # a plain Keras model: its output columns
-                classes = np.arange(self._n_output_classes(X))
             unknown = ~np.isin(y, classes)
             if unknown.any():
                 raise ValueError(
@@ -263,16 +288,28 @@ class PartitionMonitor(keras.callbacks.Callback):
                     "those rows from the monitor's data; with a plain Keras model, "
                     "pass y encoded as 0..n_classes-1."
                 )
+            return y
+
         weighting, weights = resolve_weighting(self.sample_weight, task)
-        return dict(
-            X=_as_model_input(X),
-            y=y,
-            partitions=encode_groups(groups, n_samples=n_samples(y)),
+        if batch_weight is not None and self.sample_weight == "auto":
+            weighting = None  # weighted batches stand for a weight array
+        run = dict(
             classes=None if classes is None else np.asarray(classes),
             task=task,
             weighting=weighting,
+            targets=targets,
+        )
+        if source is not None:
+            run.update(source=source)
+            return run
+        y = targets(y)
+        run.update(
+            X=_as_model_input(X),
+            y=y,
+            partitions=encode_groups(groups, n_samples=n_samples(y)),
             weights=weights,
         )
+        return run
 
     def _check_input_space(self, X: Any, estimator: Any) -> None:
         """Refuse rows that are not in the space the estimator's model sees."""
@@ -306,17 +343,17 @@ class PartitionMonitor(keras.callbacks.Callback):
         return 2 if width == 1 else int(width)
 
     def _evaluate(self):
-        """One prediction pass, then the engine's report for these weights."""
+        """One prediction pass per batch, then the engine's report for these weights."""
         run = self._run
-        raw = _single_output(predict_in_batches(self.model, run["X"]))
-        y_pred, y_proba = raw, None
-        if run["task"] == "classification":
-            raw = raw.reshape(len(run["y"]), -1)
-            if raw.shape[1] == 1:  # a sigmoid: SciKeras's two columns
-                raw = np.column_stack([1 - raw, raw])
-            y_pred, y_proba = run["classes"][np.argmax(raw, axis=1)], raw
+        if "source" in run:
+            batches = (
+                (_as_model_input(X), run["targets"](y), groups, weight)
+                for _, _, (X, y, groups, weight) in iter_batches(
+                    run["source"], "PartitionMonitor's X"
+                )
+            )
         else:
-            y_pred = raw.reshape(len(run["y"]))
+            batches = [(run["X"], run["y"], run["partitions"], run["weights"])]
         accumulator = PartitionMetrics(
             self.metrics,
             classes=run["classes"],
@@ -326,13 +363,20 @@ class PartitionMonitor(keras.callbacks.Callback):
         )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", PartitionMetricWarning)
-            report = accumulator.update(
-                run["y"],
-                y_pred,
-                run["partitions"],
-                y_proba=y_proba,
-                sample_weight=run["weights"],
-            ).result()
+            for X, y, partitions, weights in batches:
+                raw = _single_output(predict_in_batches(self.model, X))
+                y_pred, y_proba = raw, None
+                if run["task"] == "classification":
+                    raw = raw.reshape(len(y), -1)
+                    if raw.shape[1] == 1:  # a sigmoid: SciKeras's two columns
+                        raw = np.column_stack([1 - raw, raw])
+                    y_pred, y_proba = run["classes"][np.argmax(raw, axis=1)], raw
+                else:
+                    y_pred = raw.reshape(len(y))
+                accumulator.update(
+                    y, y_pred, partitions, y_proba=y_proba, sample_weight=weights
+                )
+            report = accumulator.result()
         for warning in caught[:1]:
             if not self._warned:  # the same partitions would be named every epoch
                 self._warned = True
