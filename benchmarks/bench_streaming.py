@@ -69,6 +69,7 @@ def child_stream(n_rows: int, n_partitions: int, batch_rows: int) -> None:
         )
         accumulator.update(y, y_pred, groups, y_proba=proba)
         del y, y_pred, groups, proba
+    before_result = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         report = accumulator.result()
@@ -78,6 +79,7 @@ def child_stream(n_rows: int, n_partitions: int, batch_rows: int) -> None:
         json.dumps(
             dict(
                 peak_rss=peak,
+                peak_before_result=before_result,
                 record=accumulator._stats.rank.nbytes,
                 seconds=seconds,
                 n_partitions=len(report.by_partition),
@@ -213,7 +215,8 @@ def main() -> None:
         [
             f"stream {n_stream:,} rows, {n_parts:,} partitions, "
             f"{batch_rows:,}-row batches (fresh process)",
-            f"peak RSS {fmt_bytes(stream['peak_rss'])}; AUC record "
+            f"peak RSS {fmt_bytes(stream['peak_rss'])} (streaming "
+            f"{fmt_bytes(stream['peak_before_result'])}, then result()); AUC record "
             f"{fmt_bytes(stream['record'])} "
             f"({stream['record'] / n_stream:.1f} B/row); "
             f"{fmt_seconds(stream['seconds'])}",
