@@ -11,6 +11,7 @@ that function raises or returns NaN.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -160,11 +161,12 @@ class RankView:
     """The rank record with its final row weights, one column per replicate.
 
     The weights of all replicates at once would take rows x replicates
-    floats, so they are made a chunk of replicates at a time.
+    floats, so they are made a chunk of replicates at a time, in the order
+    the rows were sorted once for each score column.
     """
 
     #: Rows x replicates per chunk of weights.
-    CHUNK_CELLS = 1 << 22
+    CHUNK_CELLS = 1 << 21
 
     def __init__(
         self,
@@ -179,6 +181,7 @@ class RankView:
         n_replicates,
         n_partitions,
         group_codes=None,
+        cache=None,
     ):
         self.codes, self.y_true, self.scores = codes, y_true, scores
         self.base_weight, self.factor, self.runs = base_weight, factor, runs
@@ -186,12 +189,13 @@ class RankView:
         self.n_partitions = n_partitions
         # Codes to rank within: the partitions, or zeros when pooled.
         self.group_codes = codes if group_codes is None else group_codes
-        self._multiplicity = None
-        self._orders: dict[int, tuple] = {}
+        self._cache = {} if cache is None else cache  # draws, shared when pooled
+        self._sorted: dict[int, tuple] = {}
+        self._sorted_draws: dict[int, np.ndarray] = {}
 
     def pooled(self) -> RankView:
         """All rows as one partition, with the same row weights."""
-        view = RankView(
+        return RankView(
             codes=self.codes,
             y_true=self.y_true,
             scores=self.scores,
@@ -202,53 +206,84 @@ class RankView:
             n_replicates=self.n_replicates,
             n_partitions=1,
             group_codes=np.zeros_like(self.codes),
+            cache=self._cache,
         )
-        view._multiplicity = self._multiplicity
-        return view
 
-    def _multiplicities(self) -> np.ndarray:
-        if self._multiplicity is None:
-            from ._statistics import multiplicities
+    def _draws(self) -> np.ndarray:
+        """Bootstrap multiplicities of the record's rows (uint8, B x rows)."""
+        if "draws" not in self._cache:
+            from ._resampling import poisson_multiplicities
 
-            self._multiplicity = np.concatenate(
+            # Each call's result is Fortran-ordered, so its transpose is
+            # contiguous: a replicate per row, as the weights are laid out.
+            self._cache["draws"] = np.concatenate(
                 [
-                    multiplicities(self.seed, start, n, self.n_replicates)
+                    poisson_multiplicities(
+                        self.seed, start, start + n, self.n_replicates - 1
+                    ).T
                     for start, n in self.runs
-                ]
+                ],
+                axis=1,
             )
-        return self._multiplicity
+        return self._cache["draws"]
 
-    def weights(self, first: int, stop: int) -> np.ndarray:
-        """Row weights of replicates ``first:stop``: shape (n_rows, stop - first)."""
-        n = self.codes.shape[0]
-        weight = (
-            np.ones((n, 1)) if self.base_weight is None else self.base_weight[:, None]
-        )
-        if self.n_replicates > 1:
-            weight = weight * self._multiplicities()[:, first:stop]
-        if self.factor is not None:
-            weight = weight * self.factor[first:stop, self.codes, self.y_true].T
-        return np.broadcast_to(weight, (n, stop - first))
+    def _weights(self, key: tuple, rows: np.ndarray, first: int, stop: int):
+        """Weights of ``rows`` in replicates ``first:stop``: (stop - first, rows).
+
+        A replicate per row of the array, so the prefix sums and reductions
+        run along contiguous memory.
+        """
+        weight = None
+        if stop > 1:
+            draws = self._sorted_draws.get(key)
+            if draws is None:  # the draws of these rows, in their order, once
+                draws = np.take(self._draws(), rows, axis=1)
+                self._sorted_draws[key] = draws
+            weight = np.empty((stop - first, rows.shape[0]))
+            weight[0] = 1.0  # replicate 0 is the data (if in this chunk)
+            lo = max(first, 1)
+            weight[lo - first :] = draws[lo - 1 : stop - 1]
+        # The balanced factor is constant within a (partition, class): an AUC
+        # of two classes within partitions does not depend on it.
+        if self.factor is not None and not (
+            self.n_partitions > 1 and self.factor.shape[-1] == 2
+        ):
+            cells = self.codes[rows] * self.factor.shape[-1] + self.y_true[rows]
+            flat = self.factor[first:stop].reshape(stop - first, -1)
+            factor = np.take(flat, cells, axis=1)
+            weight = factor if weight is None else weight * factor
+        if self.base_weight is not None:
+            base = self.base_weight[rows]
+            weight = base[None, :] if weight is None else weight * base
+        if weight is None:
+            weight = np.ones((1, rows.shape[0]))
+        return np.broadcast_to(weight, (stop - first, rows.shape[0]))
 
     def auc(self, column: int, klass: int) -> np.ndarray:
         """ROC AUC of score ``column`` for class ``klass``: shape (R, P)."""
-        if column not in self._orders:
-            self._orders[column] = _auc_order(
-                self.group_codes, self.scores[:, column], self.n_partitions
-            )
-        order = self._orders[column]
-        positive = self.y_true == klass
-        step = max(1, self.CHUNK_CELLS // max(1, self.codes.shape[0]))
-        parts = [
-            _auc_from_order(
-                order,
-                positive,
-                self.weights(r, min(r + step, self.n_replicates)),
+        key = (column, klass)
+        if key not in self._sorted:
+            self._sorted[key] = _auc_order(
+                self.group_codes,
+                self.scores[:, column],
+                self.y_true == klass,
                 self.n_partitions,
             )
-            for r in range(0, self.n_replicates, step)
-        ]
-        return np.concatenate(parts, axis=0)
+        ranks = self._sorted[key]
+        out = np.empty((self.n_replicates, self.n_partitions))
+        # Replicate 0 (the data) alone, in extended precision; then chunks.
+        step = max(1, self.CHUNK_CELLS // max(1, self.codes.shape[0]))
+        bounds = [0, 1, *range(1 + step, self.n_replicates, step), self.n_replicates]
+        for first, stop in zip(bounds[:-1], bounds[1:], strict=True):
+            if stop > first:
+                out[first:stop] = _auc_from_ranks(
+                    ranks,
+                    self._weights(("pos", *key), ranks.positives, first, stop),
+                    self._weights(("neg", *key), ranks.negatives, first, stop),
+                    self.n_partitions,
+                    extended=first == 0,
+                )
+        return out
 
 
 def _pooled_moments(moments: dict, weight: np.ndarray) -> dict:
@@ -406,8 +441,21 @@ def brier_score(s: Finalised) -> np.ndarray:
 _UINT16_CODES = np.iinfo(np.uint16).max + 1
 
 
-def _auc_order(codes: np.ndarray, score: np.ndarray, n_partitions: int) -> tuple:
-    """Sort rows by (partition, score) once: the part of the AUC weights don't change.
+class _Ranks(NamedTuple):
+    """Where each positive row stands among the negatives, once per score."""
+
+    positives: np.ndarray  # positive rows, by (partition, score)
+    negatives: np.ndarray  # negative rows, by (partition, score)
+    below: np.ndarray  # per positive: negatives strictly below its score
+    up_to: np.ndarray  # per positive: negatives up to its score, ties included
+    runs: np.ndarray  # first positive of each partition that has positives
+    run_codes: np.ndarray  # those partitions
+    negatives_start: np.ndarray  # per partition: negatives before it
+    negatives_stop: np.ndarray  # per partition: negatives up to its end
+
+
+def _auc_order(codes, score, positive, n_partitions: int) -> _Ranks:
+    """Sort rows by (partition, score) once: what the weights do not change.
 
     Tied scores form one group whatever their order, so an unstable sort of
     the scores then a stable (radix, for 16-bit codes) sort of the codes is
@@ -418,56 +466,76 @@ def _auc_order(codes: np.ndarray, score: np.ndarray, n_partitions: int) -> tuple
         small = codes.astype(np.uint16) if n_partitions <= _UINT16_CODES else codes
         order = order[np.argsort(small[order], kind="stable")]
     codes_sorted, score_sorted = codes[order], score[order]
-    starts = np.empty(order.shape[0], dtype=bool)
-    starts[:1] = True
-    starts[1:] = (codes_sorted[1:] != codes_sorted[:-1]) | (
-        score_sorted[1:] != score_sorted[:-1]
+    is_positive = positive[order]
+    n = order.shape[0]
+    new_code = np.r_[True, codes_sorted[1:] != codes_sorted[:-1]]
+    new_group = new_code | np.r_[True, score_sorted[1:] != score_sorted[:-1]]
+    group_start = np.flatnonzero(new_group)
+    group_stop = np.r_[group_start[1:], n]
+    group = np.cumsum(new_group) - 1
+    # negatives_before[k]: negative rows among sorted rows 0..k-1.
+    negatives_before = np.r_[0, np.cumsum(~is_positive)]
+    pos_rows = np.flatnonzero(is_positive)
+    pos_codes = codes_sorted[pos_rows]
+    runs = np.flatnonzero(np.r_[True, pos_codes[1:] != pos_codes[:-1]])
+    first = np.flatnonzero(new_code)
+    stop = np.r_[first[1:], n]
+    negatives_start = np.zeros(n_partitions, dtype=np.int64)
+    negatives_stop = np.zeros(n_partitions, dtype=np.int64)
+    negatives_start[codes_sorted[first]] = negatives_before[first]
+    negatives_stop[codes_sorted[first]] = negatives_before[stop]
+    return _Ranks(
+        positives=order[pos_rows],
+        negatives=order[~is_positive],
+        below=negatives_before[group_start[group[pos_rows]]],
+        up_to=negatives_before[group_stop[group[pos_rows]]],
+        runs=runs if pos_rows.size else np.zeros(0, dtype=np.int64),
+        run_codes=pos_codes[runs] if pos_rows.size else np.zeros(0, dtype=np.int64),
+        negatives_start=negatives_start,
+        negatives_stop=negatives_stop,
     )
-    first = np.flatnonzero(starts)
-    return order, first, codes_sorted[first]
 
 
-def _auc_from_order(
-    sorted_rows: tuple, positive: np.ndarray, weight: np.ndarray, n_partitions: int
+def _auc_from_ranks(
+    ranks: _Ranks,
+    positive_weight: np.ndarray,
+    negative_weight: np.ndarray,
+    n_partitions: int,
+    *,
+    extended: bool,
 ) -> np.ndarray:
     """Weighted ROC AUC per replicate and partition: shape (R, n_partitions).
 
     The area under sklearn's trapezoidal ROC curve equals the weighted
-    Mann-Whitney statistic with half credit for tied scores: prefix sums of
-    negative weight over the sorted rows give every partition at once, and
-    every replicate (a column of ``weight``). NaN where a partition has no
-    positive or no negative weight.
+    Mann-Whitney statistic with half credit for tied scores: each positive
+    row wins the negative weight below its score and half of the negative
+    weight tied with it. One prefix sum of the negatives' weights (over all
+    partitions, in sorted order) gives both for every positive at once, and
+    for every replicate (a row of the weights); each partition's offset is
+    then taken off its positives' wins. NaN where a partition has no positive
+    or no negative weight. ``extended`` sums in extended precision, so a small
+    partition after large ones loses no digits (the data's own values;
+    replicates need not be exact to the last digit).
     """
-    order, first, group_code = sorted_rows
-    w = weight[order]
-    pos_w = np.where(positive[order][:, None], w, 0.0)
-    pos_g = np.add.reduceat(pos_w, first, axis=0)
-    neg_g = np.add.reduceat(w, first, axis=0) - pos_g
-    neg_below = _exclusive_cumsum_by_segment(neg_g, group_code)
-    wins = _sum_by_code(pos_g * (neg_below + 0.5 * neg_g), group_code, n_partitions)
-    pairs = _sum_by_code(pos_g, group_code, n_partitions) * _sum_by_code(
-        neg_g, group_code, n_partitions
+    dtype = np.longdouble if extended else np.float64
+    n_replicates = positive_weight.shape[0]
+    prefix = np.zeros((n_replicates, negative_weight.shape[1] + 1), dtype=dtype)
+    np.cumsum(negative_weight, axis=1, dtype=dtype, out=prefix[:, 1:])
+    negatives = prefix[:, ranks.negatives_stop] - prefix[:, ranks.negatives_start]
+    wins = np.zeros((n_replicates, n_partitions), dtype=dtype)
+    positives = np.zeros((n_replicates, n_partitions))
+    if ranks.runs.size:
+        credit = 0.5 * (prefix[:, ranks.below] + prefix[:, ranks.up_to])
+        wins[:, ranks.run_codes] = np.add.reduceat(
+            positive_weight * credit, ranks.runs, axis=1
+        )
+        positives[:, ranks.run_codes] = np.add.reduceat(
+            positive_weight, ranks.runs, axis=1
+        )
+        wins -= prefix[:, ranks.negatives_start] * positives
+    return _divide(
+        wins.astype(np.float64), positives * negatives.astype(np.float64), np.nan
     )
-    return _divide(wins, pairs, np.nan).T
-
-
-def _sum_by_code(values: np.ndarray, code: np.ndarray, n: int) -> np.ndarray:
-    """Sum rows of ``values`` (G, R) by ``code`` (sorted): shape (n, R)."""
-    out = np.zeros((n, values.shape[1]))
-    first = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
-    out[code[first]] = np.add.reduceat(values, first, axis=0)
-    return out
-
-
-def _exclusive_cumsum_by_segment(values: np.ndarray, segment: np.ndarray):
-    """Sum the ``values`` before each entry within its (sorted) segment."""
-    # One global prefix sum minus each segment's start offset; the extended
-    # precision (where the platform has it) keeps the subtraction from
-    # cancelling digits of small partitions that follow large ones.
-    before = np.cumsum(values, axis=0, dtype=np.longdouble) - values
-    new = np.r_[True, segment[1:] != segment[:-1]]
-    offsets = before[new][np.cumsum(new) - 1]
-    return (before - offsets).astype(np.float64)
 
 
 def _auc_of_column(s: Finalised, column: int, klass: int) -> np.ndarray:

@@ -36,35 +36,6 @@ _SUMMED = (
 )
 
 
-def cell_sums(
-    keys: np.ndarray,
-    n_cells: int,
-    weight: np.ndarray | None,
-    multiplicity: np.ndarray | None,
-) -> np.ndarray:
-    """Sum row weights into cells: shape (n_replicates, n_cells).
-
-    Parameters
-    ----------
-    keys : ndarray of int64, shape (n_rows,)
-        The cell of each row, in ``[0, n_cells)``.
-    n_cells : int
-        Number of cells.
-    weight : ndarray of float64, shape (n_rows,), or None
-        The value each row adds (None adds 1).
-    multiplicity : ndarray of shape (n_rows, n_replicates), or None
-        Replicate multiplicities; None is the single replicate of the data.
-    """
-    if multiplicity is None:
-        return np.bincount(keys, weights=weight, minlength=n_cells)[None, :]
-    # One sparse product sums every replicate at once: cells x rows @ rows x B.
-    values = np.ones(keys.shape[0]) if weight is None else weight
-    indicator = sp.csr_matrix(
-        (values, (keys, np.arange(keys.shape[0]))), shape=(n_cells, keys.shape[0])
-    )
-    return np.ascontiguousarray((indicator @ multiplicity).T)
-
-
 @dataclass
 class Batch:
     """One validated, encoded batch, as the statistics take it.
@@ -83,8 +54,6 @@ class Batch:
     start : int
         Absolute position of the first row in the data: a row's bootstrap
         multiplicities are drawn from its position.
-    multiplicity : ndarray of shape (n_rows, n_replicates) or None
-        Replicate multiplicities, column 0 all ones (None: no bootstrap).
     """
 
     codes: np.ndarray
@@ -93,22 +62,6 @@ class Batch:
     y_proba: np.ndarray | None
     weight: np.ndarray | None
     start: int = 0
-    multiplicity: np.ndarray | None = None
-
-    def rows(self, first: int, stop: int) -> Batch:
-        """Return the rows ``first:stop`` of the batch, as a batch."""
-
-        def part(array):
-            return None if array is None else array[first:stop]
-
-        return Batch(
-            self.codes[first:stop],
-            self.y_true[first:stop],
-            part(self.y_pred),
-            part(self.y_proba),
-            part(self.weight),
-            self.start + first,
-        )
 
     @property
     def n_rows(self) -> int:
@@ -315,47 +268,148 @@ class Statistics:
     # --- adding rows ---------------------------------------------------------
 
     def add(self, batch: Batch) -> None:
-        """Add the sums of one batch (codes must be < ``n_partitions``).
-
-        With a bootstrap, rows go through in chunks whose multiplicities
-        (rows x replicates) stay near 4M cells, drawn from their positions.
-        """
+        """Add the sums of one batch (codes must be < ``n_partitions``)."""
         if batch.weight is not None and not self.weighted:
             self._start_weighting()
         if self.rank is not None:
             self.rank.add(batch, self.score_columns)
-        if self.n_replicates == 1:
-            self._add(batch)
-            return
-        step = max(1, (1 << 22) // self.n_replicates)
-        for first in range(0, batch.n_rows, step):
-            chunk = batch.rows(first, first + step)
-            chunk.multiplicity = multiplicities(
-                self.seed, chunk.start, chunk.n_rows, self.n_replicates
-            )
-            self._add(chunk)
+        requests, shift = self._requests(batch)
+        self._commit(batch, self._reduce(requests, batch), shift)
 
-    def _add(self, batch: Batch) -> None:
+    def _requests(self, batch: Batch) -> tuple[dict, np.ndarray | None]:
+        """What to sum for this batch: name -> (cell keys, number of cells, values)."""
         P, K = self.n_partitions, self.n_classes
-        w, m = batch.weight, batch.multiplicity
-        codes = batch.codes
-        rows = cell_sums(codes, P, None, m)
-        weight = rows if w is None else cell_sums(codes, P, w, m)
+        w, codes = batch.weight, batch.codes
+        requests = {}
+        if self.confusion is not None:
+            # The counts per partition and class are sums of the confusion
+            # cells: one reduction over the rows serves them all.
+            keys = (codes * K + batch.y_true) * K + batch.y_pred
+            requests["confusion"] = (keys, P * K * K, w)
+            if w is not None:
+                requests["confusion_rows"] = (keys, P * K * K, None)
+        else:
+            requests["n_rows"] = (codes, P, None)
+            if w is not None:
+                requests["weight"] = (codes, P, w)
+            if self.class_rows is not None:
+                requests["class_rows"] = (codes * K + batch.y_true, P * K, None)
+        if self.log_loss is not None or self.brier is not None:
+            requests.update(self._proba_requests(batch))
+        shift = None
         if self.moments is not None:
-            self._add_moments(batch, weight)  # merges with the weight so far
+            moment_requests, shift = self._moment_requests(batch)
+            requests.update(moment_requests)
+        return requests, shift
+
+    def _proba_requests(self, batch: Batch) -> dict:
+        P, K = self.n_partitions, self.n_classes
+        w = batch.weight
+        rows = np.arange(batch.n_rows)
+        keys = batch.codes * K + batch.y_true
+        proba = batch.y_proba
+        requests = {}
+        if self.log_loss is not None:
+            # sklearn clips at the precision of the input dtype (float32 for
+            # Keras outputs), before taking the log.
+            eps = np.finfo(proba.dtype).eps
+            p_true = np.clip(proba[rows, batch.y_true], eps, 1 - eps)
+            loss = -np.log(p_true.astype(np.float64))
+            requests["log_loss"] = (keys, P * K, loss if w is None else w * loss)
+        if self.brier is not None:
+            onehot = np.zeros((batch.n_rows, K))
+            onehot[rows, batch.y_true] = 1.0
+            squared = (onehot - proba.astype(np.float64)) ** 2
+            for k in range(K):
+                values = squared[:, k] if w is None else w * squared[:, k]
+                requests[f"brier_{k}"] = (keys, P * K, values)
+        return requests
+
+    def _moment_requests(self, batch: Batch) -> tuple[dict, np.ndarray]:
+        P, codes, y = self.n_partitions, batch.codes, batch.y_true
+        w = np.ones(batch.n_rows) if batch.weight is None else batch.weight
+        # Shift by this batch's mean so that the sums of squares do not cancel
+        # (and are exact two-pass sums for the data itself).
+        base = np.bincount(codes, weights=w, minlength=P)
+        shift = _divide(np.bincount(codes, weights=w * y, minlength=P), base)
+        deviation = y - shift[codes]
+        error = y - batch.y_pred
+        requests = {
+            "s1": (codes, P, w * deviation),
+            "s2": (codes, P, w * deviation**2),
+            "sse": (codes, P, w * error**2),
+            "sae": (codes, P, w * np.abs(error)),
+        }
+        return requests, shift
+
+    def _reduce(self, requests: dict, batch: Batch) -> dict:
+        """Every requested sum, shape (n_replicates, n_cells)."""
+        if self.n_replicates == 1:
+            return {
+                name: np.bincount(keys, weights=values, minlength=n)[None, :]
+                for name, (keys, n, values) in requests.items()
+            }
+        # With a bootstrap, the rows go through in chunks whose multiplicities
+        # (rows x replicates, drawn from the rows' positions) stay near 4M
+        # cells; each chunk serves every statistic.
+        R = self.n_replicates
+        out = {name: np.zeros((n, R)) for name, (_, n, _) in requests.items()}
+        step = max(1, (1 << 22) // R)
+        for first in range(0, batch.n_rows, step):
+            stop = min(first + step, batch.n_rows)
+            weights = multiplicities(self.seed, batch.start + first, stop - first, R)
+            columns = np.arange(stop - first)
+            for name, (keys, n, values) in requests.items():
+                values = np.ones(stop - first) if values is None else values[first:stop]
+                indicator = sp.csr_matrix(
+                    (values, (keys[first:stop], columns)), shape=(n, stop - first)
+                )
+                out[name] += indicator @ weights
+        return {name: np.ascontiguousarray(total.T) for name, total in out.items()}
+
+    def _commit(self, batch: Batch, sums: dict, shift: np.ndarray | None) -> None:
+        """Add the reduced sums of a batch to the statistics."""
+        P, K = self.n_partitions, self.n_classes
+        if self.confusion is not None:
+            confusion = sums["confusion"].reshape(-1, P, K, K)
+            counts = confusion
+            if "confusion_rows" in sums:
+                counts = sums["confusion_rows"].reshape(-1, P, K, K)
+                self.confusion_rows += counts
+            self.confusion += confusion
+            class_rows = counts.sum(axis=-1)
+            rows = class_rows.sum(axis=-1)
+            weight = rows if counts is confusion else confusion.sum(axis=(-2, -1))
+        else:
+            rows = sums["n_rows"]
+            weight = sums.get("weight", rows)
+            class_rows = sums["class_rows"].reshape(-1, P, K) if K else None
+        if self.moments is not None:
+            self._merge_batch_moments(batch, sums, shift, weight)
         self.n_rows += rows
         self.weight += weight
         if self.class_rows is not None:
-            keys = codes * K + batch.y_true
-            self.class_rows += cell_sums(keys, P * K, None, m).reshape(-1, P, K)
-        if self.confusion is not None:
-            keys = (codes * K + batch.y_true) * K + batch.y_pred
-            self.confusion += cell_sums(keys, P * K * K, w, m).reshape(-1, P, K, K)
-            if self.confusion_rows is not None:
-                rows = cell_sums(keys, P * K * K, None, m).reshape(-1, P, K, K)
-                self.confusion_rows += rows
-        if self.log_loss is not None or self.brier is not None:
-            self._add_proba(batch)
+            self.class_rows += class_rows
+        if self.log_loss is not None:
+            self.log_loss += sums["log_loss"].reshape(-1, P, K)
+        if self.brier is not None:
+            for k in range(K):
+                self.brier[:, :, :, k] += sums[f"brier_{k}"].reshape(-1, P, K)
+
+    def _merge_batch_moments(self, batch, sums, shift, total) -> None:
+        s1, s2 = sums["s1"], sums["s2"]
+        mean = shift[None, :] + _divide(s1, total)
+        m2 = np.maximum(s2 - _divide(s1 * s1, total), 0.0)
+        moments = self.moments
+        moments["sse"] += sums["sse"]
+        moments["sae"] += sums["sae"]
+        moments["mean"], moments["m2"] = merge_moments(
+            (self.weight, moments["mean"], moments["m2"]), (total, mean, m2)
+        )
+        w = np.ones(batch.n_rows) if batch.weight is None else batch.weight
+        positive = w > 0
+        np.fmin.at(moments["y_min"], batch.codes[positive], batch.y_true[positive])
+        np.fmax.at(moments["y_max"], batch.codes[positive], batch.y_true[positive])
 
     def _start_weighting(self) -> None:
         # Until now every row weighed 1, so the row counts equal the weights.
@@ -364,55 +418,6 @@ class Statistics:
             self.confusion_rows = self.confusion.copy()
         if self.rank is not None and self.rank.codes:
             self.rank.weight = [np.ones(c.shape[0]) for c in self.rank.codes]
-
-    def _add_proba(self, batch: Batch) -> None:
-        P, K = self.n_partitions, self.n_classes
-        w, m = batch.weight, batch.multiplicity
-        rows = np.arange(batch.n_rows)
-        keys = batch.codes * K + batch.y_true
-        proba = batch.y_proba
-        if self.log_loss is not None:
-            # sklearn clips at the precision of the input dtype (float32 for
-            # Keras outputs), before taking the log.
-            eps = np.finfo(proba.dtype).eps
-            p_true = np.clip(proba[rows, batch.y_true], eps, 1 - eps)
-            loss = -np.log(p_true.astype(np.float64))
-            values = loss if w is None else w * loss
-            self.log_loss += cell_sums(keys, P * K, values, m).reshape(-1, P, K)
-        if self.brier is not None:
-            onehot = np.zeros((batch.n_rows, K))
-            onehot[rows, batch.y_true] = 1.0
-            squared = (onehot - proba.astype(np.float64)) ** 2
-            for k in range(K):
-                values = squared[:, k] if w is None else w * squared[:, k]
-                self.brier[:, :, :, k] += cell_sums(keys, P * K, values, m).reshape(
-                    -1, P, K
-                )
-
-    def _add_moments(self, batch: Batch, total: np.ndarray) -> None:
-        P = self.n_partitions
-        codes, y, y_pred = batch.codes, batch.y_true, batch.y_pred
-        w = np.ones(batch.n_rows) if batch.weight is None else batch.weight
-        m = batch.multiplicity
-        # Shift by this batch's mean so that the sums of squares do not cancel
-        # (and are exact two-pass sums for the data itself).
-        base = np.bincount(codes, weights=w, minlength=P)
-        shift = _divide(np.bincount(codes, weights=w * y, minlength=P), base)
-        deviation = y - shift[codes]
-        s1 = cell_sums(codes, P, w * deviation, m)
-        s2 = cell_sums(codes, P, w * deviation**2, m)
-        mean = shift[None, :] + _divide(s1, total)
-        m2 = np.maximum(s2 - _divide(s1 * s1, total), 0.0)
-        error = y - y_pred
-        moments = self.moments
-        moments["sse"] += cell_sums(codes, P, w * error**2, m)
-        moments["sae"] += cell_sums(codes, P, w * np.abs(error), m)
-        moments["mean"], moments["m2"] = merge_moments(
-            (self.weight, moments["mean"], moments["m2"]), (total, mean, m2)
-        )
-        positive = w > 0
-        np.fmin.at(moments["y_min"], codes[positive], y[positive])
-        np.fmax.at(moments["y_max"], codes[positive], y[positive])
 
     # --- merging -------------------------------------------------------------
 

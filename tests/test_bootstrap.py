@@ -58,6 +58,22 @@ def test_each_replicate_equals_sklearn_on_the_resampled_rows(balanced):
                     metric, y, y_pred, proba, groups == label, draws[:, b], balanced
                 )
                 assert replicates.loc[b, label] == pytest.approx(expected, rel=1e-9)
+        pooled = (
+            [
+                _resampled_reference(
+                    metric, y, y_pred, proba, np.ones(N, bool), draws[:, b], False
+                )
+                for b in range(B)
+            ]
+            if not balanced
+            else None
+        )
+        if pooled is not None:  # all rows pooled, on the same replicates
+            np.testing.assert_allclose(
+                report.overall_intervals.loc[metric, ["low", "high"]].to_numpy(float),
+                np.percentile(pooled, [2.5, 97.5]),
+                rtol=1e-9,
+            )
         low, high = np.percentile(replicates.to_numpy(), [2.5, 97.5], axis=0)
         np.testing.assert_allclose(report.intervals[(metric, "low")], low, rtol=1e-12)
         np.testing.assert_allclose(report.intervals[(metric, "high")], high, rtol=1e-12)

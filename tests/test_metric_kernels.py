@@ -479,7 +479,7 @@ def test_kernels_and_statistics_import_numpy_and_scipy_only(module):
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom) and node.level == 0
     }
-    assert imported <= {"__future__", "dataclasses", "numpy", "scipy"}
+    assert imported <= {"__future__", "dataclasses", "typing", "numpy", "scipy"}
 
 
 def test_metrics_survive_pickling_for_parallel_scoring():
