@@ -3,7 +3,9 @@
 1. 10,000,000 rows in 10,000 partitions (binary: accuracy, f1, roc_auc,
    log_loss, balanced weights) fed as predictions in 1,000,000-row batches to
    one ``PartitionMetrics``, each batch generated on the fly, in a fresh
-   subprocess: its peak RSS (``resource.getrusage``), the AUC record included.
+   subprocess: its peak RSS (``resource.getrusage``), the AUC record included,
+   before ``result()`` and after it (finalising the AUC sorts the record and
+   takes transient memory of its own).
 2. The per-row cost of streaming (ten 100,000-row ``update`` calls) against
    ``metrics_by_partition`` on the same 1,000,000 rows at once: medians of
    interleaved runs and their ratio.
