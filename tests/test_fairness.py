@@ -623,6 +623,30 @@ def test_ratio_scorer_keeps_its_sign_and_keys_are_the_disparity_names():
     )
 
 
+@pytest.mark.xfail(
+    strict=True,
+    raises=TypeError,
+    reason=(
+        "make_partition_scorer has no pos_label (DESIGN: every function that "
+        "scores binary label metrics takes pos_label), so with string labels "
+        "the true_positive_rate of a scorer is always that of the larger label"
+    ),
+)
+def test_scorer_takes_pos_label_for_string_labels():
+    X, y, groups = _search_data()
+    labels = np.where(y == 1, "high", "low")
+    clf = LogisticRegression().fit(X, labels)
+    scorer = make_partition_scorer(
+        "equal_opportunity_difference", pos_label="high", sample_weight=None
+    )
+    with sklearn.config_context(enable_metadata_routing=True):
+        score = scorer(clf, X, labels, groups=groups)
+    expected = flm.equal_opportunity_difference(
+        y, (clf.predict(X) == "high").astype(int), sensitive_features=groups
+    )
+    assert score == pytest.approx(-expected, rel=RTOL)
+
+
 # --- the monitor -----------------------------------------------------------
 
 
