@@ -448,6 +448,7 @@ class _Ranks(NamedTuple):
     negatives: np.ndarray  # negative rows, by (partition, score)
     below: np.ndarray  # per positive: negatives strictly below its score
     up_to: np.ndarray  # per positive: negatives up to its score, ties included
+    offset: np.ndarray  # per positive: negatives before its partition
     runs: np.ndarray  # first positive of each partition that has positives
     run_codes: np.ndarray  # those partitions
     negatives_start: np.ndarray  # per partition: negatives before it
@@ -489,6 +490,7 @@ def _auc_order(codes, score, positive, n_partitions: int) -> _Ranks:
         negatives=order[~is_positive],
         below=negatives_before[group_start[group[pos_rows]]],
         up_to=negatives_before[group_stop[group[pos_rows]]],
+        offset=negatives_start[pos_codes],
         runs=runs if pos_rows.size else np.zeros(0, dtype=np.int64),
         run_codes=pos_codes[runs] if pos_rows.size else np.zeros(0, dtype=np.int64),
         negatives_start=negatives_start,
@@ -511,8 +513,8 @@ def _auc_from_ranks(
     row wins the negative weight below its score and half of the negative
     weight tied with it. One prefix sum of the negatives' weights (over all
     partitions, in sorted order) gives both for every positive at once, and
-    for every replicate (a row of the weights); each partition's offset is
-    then taken off its positives' wins. NaN where a partition has no positive
+    for every replicate (a row of the weights), counted from the prefix at
+    the positive's partition start. NaN where a partition has no positive
     or no negative weight. ``extended`` sums in extended precision, so a small
     partition after large ones loses no digits (the data's own values;
     replicates need not be exact to the last digit).
@@ -523,18 +525,22 @@ def _auc_from_ranks(
     np.cumsum(negative_weight, axis=1, dtype=dtype, out=prefix[:, 1:])
     negatives = prefix[:, ranks.negatives_stop] - prefix[:, ranks.negatives_start]
     wins = np.zeros((n_replicates, n_partitions), dtype=dtype)
-    positives = np.zeros((n_replicates, n_partitions))
+    positives = np.zeros((n_replicates, n_partitions), dtype=dtype)
     if ranks.runs.size:
-        credit = 0.5 * (prefix[:, ranks.below] + prefix[:, ranks.up_to])
+        # Negatives below (and half those tied), counted from the positive's
+        # own partition: differences of the prefix sum, exact where none are.
+        offset = prefix[:, ranks.offset]
+        credit = (prefix[:, ranks.below] - offset) + 0.5 * (
+            prefix[:, ranks.up_to] - prefix[:, ranks.below]
+        )
         wins[:, ranks.run_codes] = np.add.reduceat(
             positive_weight * credit, ranks.runs, axis=1
         )
         positives[:, ranks.run_codes] = np.add.reduceat(
-            positive_weight, ranks.runs, axis=1
+            positive_weight, ranks.runs, axis=1, dtype=dtype
         )
-        wins -= prefix[:, ranks.negatives_start] * positives
     return _divide(
-        wins.astype(np.float64), positives * negatives.astype(np.float64), np.nan
+        wins.astype(np.float64), (positives * negatives).astype(np.float64), np.nan
     )
 
 

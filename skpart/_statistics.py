@@ -277,7 +277,7 @@ class Statistics:
         self._commit(batch, self._reduce(requests, batch), shift)
 
     def _requests(self, batch: Batch) -> tuple[dict, np.ndarray | None]:
-        """What to sum for this batch: name -> (cell keys, number of cells, values)."""
+        """List what to sum for this batch: name -> (cell keys, n_cells, values)."""
         P, K = self.n_partitions, self.n_classes
         w, codes = batch.weight, batch.codes
         requests = {}
