@@ -64,6 +64,13 @@ def accumulator_for(
     task = estimator_task(estimator)
     resolved = resolve_metrics(metrics, task=task)
     named_task = task_of(resolved)
+    if task == "classification" and named_task == "regression":
+        raise ValueError(
+            f"metrics {[m.name for m in resolved if m.task]} are regression "
+            f"metrics, but {type(estimator).__name__} is a classifier, whose "
+            "predictions are class labels; score it with classification metrics "
+            "such as 'accuracy', 'f1_macro' or 'log_loss'."
+        )
     if named_task is not None:
         task = named_task
     weighting, weights = resolve_weighting(sample_weight, task)

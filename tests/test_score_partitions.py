@@ -150,3 +150,12 @@ def test_predict_once_derives_labels_from_the_probability_argmax(classifier):
     labels_only, none = predict_once(classifier, X_CLF, needs_proba=False)
     assert none is None
     np.testing.assert_array_equal(labels_only, classifier.predict(X_CLF))
+
+
+def test_regression_metrics_on_a_classifier_say_so():
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = [[0], [1], [2], [3]], ["low", "low", "high", "high"]
+    model = LogisticRegression().fit(X, y)
+    with pytest.raises(ValueError, match=r"\['r2'\] are regression metrics, but"):
+        score_partitions(model, X, y, ["a", "a", "b", "b"], metrics=["r2"])

@@ -22,6 +22,8 @@ from sklearn.utils import ClassifierTags, RegressorTags
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d, validate_data
 
+from .._compat import _num_samples, _safe_indexing
+from .._groups import encode_groups
 from .._metric_registry import resolve_metrics
 from ._callbacks import flatten_callbacks, monitors_first, partition_history
 from ._compat import (
@@ -136,6 +138,61 @@ class _PartitionAwareMixin:
                     "(mode='min' for a loss or an error), or monitor='val_loss'."
                 )
 
+    def fit(self, X, y, sample_weight=None, groups=None, **kwargs):
+        """Fit the model to ``(X, y)``; ``groups`` serve held-out monitoring.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training samples (in a Pipeline, as the previous steps output them).
+        y : array-like of shape (n_samples,)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Training weights of the rows.
+        groups : array-like of shape (n_samples,), DataFrame or list, default=None
+            Partition labels of the rows, for a
+            ``PartitionMonitor(validation_fraction=f)`` among the callbacks:
+            the estimator holds out a fraction ``f`` of each partition's rows,
+            trains on the others and monitors those. Pipelines and searches
+            route it with ``set_fit_request(groups=True)`` under metadata
+            routing.
+        **kwargs
+            Passed to SciKeras's ``fit`` (and on to ``Model.fit``).
+
+        Returns
+        -------
+        self
+        """
+        fraction = _held_out_fraction(self)
+        if fraction is None:
+            if groups is not None:
+                raise ValueError(
+                    f"{type(self).__name__}.fit got groups, which only a "
+                    "PartitionMonitor(validation_fraction=...) among the callbacks "
+                    "uses, and there is none; drop groups= or add such a monitor."
+                )
+            return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        train, held_out = hold_out_by_partition(
+            groups, fraction, n_rows=_num_samples(X), seed=self._seed()
+        )
+        partitions = encode_groups(groups, n_samples=_num_samples(X))
+        self._held_out_rows = (
+            _safe_indexing(X, held_out),
+            _safe_indexing(y, held_out),
+            partitions.take(held_out),
+        )
+        try:
+            return super().fit(
+                _safe_indexing(X, train),
+                _safe_indexing(y, train),
+                sample_weight=None
+                if sample_weight is None
+                else _safe_indexing(sample_weight, train),
+                **kwargs,
+            )
+        finally:
+            del self._held_out_rows
+
     def _initialize_callbacks(self) -> None:
         # Keras runs callbacks in list order: a PartitionMonitor listed after
         # EarlyStopping would write its keys too late, so monitors go first.
@@ -145,6 +202,17 @@ class _PartitionAwareMixin:
     def _fit_keras_model(
         self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
     ):
+        held_out = getattr(self, "_held_out_rows", None)
+        if held_out is not None:
+            # The held-out rows as the model sees them: SciKeras's encoders
+            # were fitted on the training rows just before.
+            X_held, y_held, groups_held = held_out
+            X_held = encode_features(self, self._validate_data(X_held)[0])
+            for callback in fit_callbacks(self):
+                if isinstance(callback, PartitionMonitor) and (
+                    callback.validation_fraction is not None
+                ):
+                    callback._hold_out(X_held, y_held, groups_held)
         # Expose what the monitors saw, as history_ exposes the epoch logs.
         super()._fit_keras_model(
             X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
@@ -323,6 +391,51 @@ class _PartitionAwareMixin:
             sample_weight=sample_weight,
             min_partition_size=min_partition_size,
         )
+
+
+def _held_out_fraction(estimator) -> float | None:
+    """Return the validation_fraction of the held-out monitors (one value)."""
+    fractions = {
+        callback.validation_fraction
+        for name in ("callbacks", "fit__callbacks")
+        for callback in flatten_callbacks(getattr(estimator, name, None))
+        if isinstance(callback, PartitionMonitor)
+        and callback.validation_fraction is not None
+    }
+    if len(fractions) > 1:
+        raise ValueError(
+            "PartitionMonitors with different validation_fraction "
+            f"{sorted(fractions)}; the estimator holds out one set of rows: give "
+            "them the same fraction."
+        )
+    return fractions.pop() if fractions else None
+
+
+def hold_out_by_partition(groups, fraction: float, *, n_rows: int, seed):
+    """Split row indices into ``(train, held_out)``, by partition.
+
+    A ``fraction`` of each partition's rows is held out.
+
+    Each partition keeps at least one training row; a partition of one row is
+    trained on and not monitored. The draw follows ``seed`` (None: random).
+    """
+    if groups is None:
+        raise ValueError(
+            "PartitionMonitor(validation_fraction=...) needs the partitions of "
+            "the training rows: fit(X, y, groups=g) (in a Pipeline or a search, "
+            "route them with set_fit_request(groups=True) under "
+            "sklearn.set_config(enable_metadata_routing=True))."
+        )
+    codes = encode_groups(groups, n_samples=n_rows).codes
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n_rows)
+    order = order[np.argsort(codes[order], kind="stable")]  # shuffled within
+    sizes = np.bincount(codes)
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    held = np.minimum(np.floor(fraction * sizes + 0.5), sizes - 1).astype(np.int64)
+    rank = np.arange(n_rows) - np.repeat(starts, sizes)
+    is_held = rank < np.repeat(held, sizes)
+    return np.sort(order[~is_held]), np.sort(order[is_held])
 
 
 def _caller_stacklevel() -> int:

@@ -455,11 +455,12 @@ class PartitionMonitor(keras.callbacks.Callback):
         return state
 
     def __repr__(self) -> str:
-        rows = (
-            f"validation_fraction={self.validation_fraction!r}"
-            if self.X is None
-            else f"n_samples={n_samples(self.y)}"
-        )
+        if self.X is None:
+            rows = f"validation_fraction={self.validation_fraction!r}"
+        elif self.y is None:  # a batch source
+            rows = f"<{type(self.X).__name__}>"
+        else:
+            rows = f"n_samples={n_samples(self.y)}"
         return (
             f"PartitionMonitor({rows}, metrics={self.metrics!r}, "
             f"every={self.every!r}, prefix={self.prefix!r})"
