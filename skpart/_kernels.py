@@ -145,8 +145,8 @@ def _rank_arrays(stats: Statistics, factor: np.ndarray | None) -> RankView | Non
         return None
     record = stats.rank.arrays()
     return RankView(
-        codes=record["codes"].astype(np.int64),
-        y_true=record["y_true"].astype(np.int64),
+        codes=record["codes"],  # int32 and int16: the record stays compact
+        y_true=record["y_true"],
         scores=record["scores"],
         base_weight=record["weight"],
         factor=factor,
@@ -190,8 +190,6 @@ class RankView:
         # Codes to rank within: the partitions, or zeros when pooled.
         self.group_codes = codes if group_codes is None else group_codes
         self._cache = {} if cache is None else cache  # draws, shared when pooled
-        self._sorted: dict[int, tuple] = {}
-        self._sorted_draws: dict[int, np.ndarray] = {}
 
     def pooled(self) -> RankView:
         """All rows as one partition, with the same row weights."""
@@ -227,7 +225,7 @@ class RankView:
             )
         return self._cache["draws"]
 
-    def _weights(self, key: tuple, rows: np.ndarray, first: int, stop: int):
+    def _weights(self, draws: dict, key: str, rows, first: int, stop: int):
         """Weights of ``rows`` in replicates ``first:stop``: (stop - first, rows).
 
         A replicate per row of the array, so the prefix sums and reductions
@@ -235,14 +233,12 @@ class RankView:
         """
         weight = None
         if stop > 1:
-            draws = self._sorted_draws.get(key)
-            if draws is None:  # the draws of these rows, in their order, once
-                draws = np.take(self._draws(), rows, axis=1)
-                self._sorted_draws[key] = draws
+            if key not in draws:  # the draws of these rows, in their order, once
+                draws[key] = np.take(self._draws(), rows, axis=1)
             weight = np.empty((stop - first, rows.shape[0]))
             weight[0] = 1.0  # replicate 0 is the data (if in this chunk)
             lo = max(first, 1)
-            weight[lo - first :] = draws[lo - 1 : stop - 1]
+            weight[lo - first :] = draws[key][lo - 1 : stop - 1]
         # The balanced factor is constant within a (partition, class): an AUC
         # of two classes within partitions does not depend on it.
         if self.factor is not None and not (
@@ -261,25 +257,24 @@ class RankView:
 
     def auc(self, column: int, klass: int) -> np.ndarray:
         """ROC AUC of score ``column`` for class ``klass``: shape (R, P)."""
-        key = (column, klass)
-        if key not in self._sorted:
-            self._sorted[key] = _auc_order(
-                self.group_codes,
-                self.scores[:, column],
-                self.y_true == klass,
-                self.n_partitions,
-            )
-        ranks = self._sorted[key]
+        # Each score column is ranked for one class, once: nothing is kept.
+        ranks = _auc_order(
+            self.group_codes,
+            self.scores[:, column],
+            self.y_true == klass,
+            self.n_partitions,
+        )
         out = np.empty((self.n_replicates, self.n_partitions))
         # Replicate 0 (the data) alone, in extended precision; then chunks.
         step = max(1, self.CHUNK_CELLS // max(1, self.codes.shape[0]))
         bounds = [0, 1, *range(1 + step, self.n_replicates, step), self.n_replicates]
+        draws: dict[str, np.ndarray] = {}
         for first, stop in zip(bounds[:-1], bounds[1:], strict=True):
             if stop > first:
                 out[first:stop] = _auc_from_ranks(
                     ranks,
-                    self._weights(("pos", *key), ranks.positives, first, stop),
-                    self._weights(("neg", *key), ranks.negatives, first, stop),
+                    self._weights(draws, "pos", ranks.positives, first, stop),
+                    self._weights(draws, "neg", ranks.negatives, first, stop),
                     self.n_partitions,
                     extended=first == 0,
                 )
@@ -462,35 +457,47 @@ def _auc_order(codes, score, positive, n_partitions: int) -> _Ranks:
     the scores then a stable (radix, for 16-bit codes) sort of the codes is
     enough, and twice as fast as np.lexsort.
     """
-    order = np.argsort(score, kind="quicksort")
+    # Row positions fit int32 (the record holds fewer than 2**31 rows), which
+    # halves the memory of these row-length arrays.
+    order = np.argsort(score, kind="quicksort").astype(np.int32)
     if n_partitions > 1:
         small = codes.astype(np.uint16) if n_partitions <= _UINT16_CODES else codes
         order = order[np.argsort(small[order], kind="stable")]
-    codes_sorted, score_sorted = codes[order], score[order]
-    is_positive = positive[order]
+        del small
+    codes_sorted = codes[order]
     n = order.shape[0]
     new_code = np.r_[True, codes_sorted[1:] != codes_sorted[:-1]]
+    score_sorted = score[order]
     new_group = new_code | np.r_[True, score_sorted[1:] != score_sorted[:-1]]
-    group_start = np.flatnonzero(new_group)
-    group_stop = np.r_[group_start[1:], n]
-    group = np.cumsum(new_group) - 1
+    del score_sorted
+    is_positive = positive[order]
     # negatives_before[k]: negative rows among sorted rows 0..k-1.
-    negatives_before = np.r_[0, np.cumsum(~is_positive)]
-    pos_rows = np.flatnonzero(is_positive)
-    pos_codes = codes_sorted[pos_rows]
-    runs = np.flatnonzero(np.r_[True, pos_codes[1:] != pos_codes[:-1]])
+    negatives_before = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(~is_positive, out=negatives_before[1:])
     first = np.flatnonzero(new_code)
     stop = np.r_[first[1:], n]
     negatives_start = np.zeros(n_partitions, dtype=np.int64)
     negatives_stop = np.zeros(n_partitions, dtype=np.int64)
     negatives_start[codes_sorted[first]] = negatives_before[first]
     negatives_stop[codes_sorted[first]] = negatives_before[stop]
+    # Per positive row: negatives before its tie group, and up to its end.
+    group = np.cumsum(new_group, dtype=np.int32) - 1
+    pos_rows = np.flatnonzero(is_positive)
+    pos_group = group[pos_rows]
+    del group
+    group_start = np.flatnonzero(new_group).astype(np.int32)
+    below = negatives_before[group_start[pos_group]]
+    group_stop = np.r_[group_start[1:], n]
+    up_to = negatives_before[group_stop[pos_group]]
+    del group_start, group_stop, pos_group, negatives_before
+    pos_codes = codes_sorted[pos_rows]
+    runs = np.flatnonzero(np.r_[True, pos_codes[1:] != pos_codes[:-1]])
     return _Ranks(
         positives=order[pos_rows],
         negatives=order[~is_positive],
-        below=negatives_before[group_start[group[pos_rows]]],
-        up_to=negatives_before[group_stop[group[pos_rows]]],
-        offset=negatives_start[pos_codes],
+        below=below,
+        up_to=up_to,
+        offset=negatives_start[pos_codes].astype(np.int32),
         runs=runs if pos_rows.size else np.zeros(0, dtype=np.int64),
         run_codes=pos_codes[runs] if pos_rows.size else np.zeros(0, dtype=np.int64),
         negatives_start=negatives_start,
@@ -529,13 +536,19 @@ def _auc_from_ranks(
     if ranks.runs.size:
         # Negatives below (and half those tied), counted from the positive's
         # own partition: differences of the prefix sum, exact where none are.
-        offset = prefix[:, ranks.offset]
-        credit = (prefix[:, ranks.below] - offset) + 0.5 * (
-            prefix[:, ranks.up_to] - prefix[:, ranks.below]
-        )
-        wins[:, ranks.run_codes] = np.add.reduceat(
-            positive_weight * credit, ranks.runs, axis=1
-        )
+        # In slices of positives, so the extended-precision temporaries stay
+        # small.
+        contribution = np.empty(positive_weight.shape, dtype=dtype)
+        step = max(1, (1 << 21) // n_replicates)
+        for lo in range(0, positive_weight.shape[1], step):
+            rows = slice(lo, lo + step)
+            below = prefix[:, ranks.below[rows]]
+            credit = (below - prefix[:, ranks.offset[rows]]) + 0.5 * (
+                prefix[:, ranks.up_to[rows]] - below
+            )
+            contribution[:, rows] = positive_weight[:, rows] * credit
+        wins[:, ranks.run_codes] = np.add.reduceat(contribution, ranks.runs, axis=1)
+        del contribution
         positives[:, ranks.run_codes] = np.add.reduceat(
             positive_weight, ranks.runs, axis=1, dtype=dtype
         )
