@@ -168,6 +168,11 @@ def _reset_peak_rss() -> bool:
 # --- the parent ------------------------------------------------------------------
 
 
+def fmt_memory(n_bytes: float) -> str:
+    """Bytes as MiB, or GiB from one GiB on."""
+    return f"{n_bytes / 2**30:.3g} GiB" if n_bytes >= 2**30 else fmt_bytes(n_bytes)
+
+
 def ensure_before(path: Path) -> Path:
     if not (path / "skpart" / "_evaluate.py").exists():
         path.mkdir(parents=True, exist_ok=True)
@@ -394,10 +399,10 @@ def report_tables(timing, memory, repeats, memory_rows, quick) -> str:
                 m["variant"],
                 ", ".join(m["metrics"]),
                 m["weighting"],
-                fmt_bytes(m["traced_peak"]),
+                fmt_memory(m["traced_peak"]),
                 f"{per_row:.1f}",
-                fmt_bytes(m["peak_rss"]) + ("" if m["peak_reset"] else " (ru_maxrss)"),
-                fmt_bytes(m["peak_rss"] - m["rss_before"]),
+                fmt_memory(m["peak_rss"]) + ("" if m["peak_reset"] else " (ru_maxrss)"),
+                fmt_memory(m["peak_rss"] - m["rss_before"]),
                 fmt_seconds(m["seconds"]),
                 goal if m["variant"] == "after" else "",
                 met,
