@@ -550,6 +550,10 @@ class PartitionAwareClassifier(_PartitionAwareMixin, KerasClassifier):
     history_ : dict of str to list of float
         ``loss`` and, with validation data, ``val_loss`` per epoch, plus any
         key a callback such as :class:`~skpart.PartitionMonitor` writes.
+    partition_history_ : DataFrame
+        With a :class:`~skpart.PartitionMonitor` among the callbacks: each
+        partition's values per evaluated epoch, columns ``monitor`` (its
+        prefix), ``epoch``, ``partition``, ``metric`` and ``value``.
     classes_ : ndarray of shape (n_classes,)
         The class labels.
     n_features_in_ : int
@@ -618,7 +622,11 @@ class PartitionAwareRegressor(_PartitionAwareMixin, KerasRegressor):
     model_ : keras.Model
         The fitted Keras model, compiled with its loss only.
     history_ : dict of str to list of float
-        ``loss`` and, with validation data, ``val_loss`` per epoch.
+        ``loss`` and, with validation data, ``val_loss`` per epoch, plus any
+        key a callback such as :class:`~skpart.PartitionMonitor` writes.
+    partition_history_ : DataFrame
+        With a :class:`~skpart.PartitionMonitor` among the callbacks, as in
+        :class:`PartitionAwareClassifier`.
     n_features_in_ : int
         Number of features seen during ``fit``.
 
