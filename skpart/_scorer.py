@@ -203,6 +203,9 @@ def make_partition_scorer(
     metrics : str, callable, tuple or list of these, default="accuracy"
         Named metrics or callables as in :func:`~skpart.score_partitions`;
         None means ``accuracy`` for classifiers and ``r2`` for regressors.
+        Fairness disparities (``"demographic_parity_difference"``,
+        ``"equalized_odds_ratio"`` and the like) are scored under their own
+        key, without an aggregate; the ``_difference`` ones are negated.
     aggregate : {"worst", "best", "mean", "std", "gap", "ratio", "overall"} or \
 list, default="worst"
         How per-partition values become one number (see
