@@ -10,7 +10,6 @@ TensorFlow: a dataset is recognised by its type's module and read with
 
 from __future__ import annotations
 
-import numbers
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -21,6 +20,7 @@ import pandas as pd
 
 from ._engine import PartitionMetrics
 from ._report import PartitionReport
+from ._validation import check_int
 from ._warnings import warn
 
 #: Share of the machine's memory the rank metrics' record may take before a
@@ -366,11 +366,4 @@ def _kept(message: str, accumulator: PartitionMetrics) -> ValueError:
 
 def check_verbose(verbose: Any) -> None:
     """Refuse a ``verbose`` that is not an integer >= 0."""
-    if (
-        not isinstance(verbose, numbers.Integral)
-        or isinstance(verbose, bool)
-        or verbose < 0
-    ):
-        raise ValueError(
-            f"verbose must be an integer >= 0 (0 silent, 1 progress); got {verbose!r}."
-        )
+    check_int(verbose, "verbose", minimum=0, meaning=" (0 silent, 1 progress)")

@@ -10,7 +10,6 @@ once.
 from __future__ import annotations
 
 import copy
-import numbers
 from typing import Any
 
 import numpy as np
@@ -35,6 +34,7 @@ from ._targets import (
     values_1d,
 )
 from ._text import truncate
+from ._validation import check_fraction, check_int
 from ._warnings import warn
 from ._weights import check_weight_array, check_weighting
 
@@ -44,14 +44,7 @@ CHUNK_ROWS = 1 << 20
 
 def check_min_partition_size(min_partition_size: Any) -> None:
     """Refuse a ``min_partition_size`` that is not an integer >= 1."""
-    if (
-        not isinstance(min_partition_size, numbers.Integral)
-        or isinstance(min_partition_size, bool)
-        or min_partition_size < 1
-    ):
-        raise ValueError(
-            f"min_partition_size must be an integer >= 1; got {min_partition_size!r}."
-        )
+    check_int(min_partition_size, "min_partition_size", minimum=1)
 
 
 class PartitionMetrics:
@@ -621,32 +614,18 @@ def _n_rows(y: Any, name: str) -> int:
 
 def check_bootstrap(n_boot: Any, confidence_level: Any) -> None:
     """Refuse a bad ``n_boot`` or ``confidence_level``, naming the value."""
-    if n_boot is not None and (
-        not isinstance(n_boot, numbers.Integral)
-        or isinstance(n_boot, bool)
-        or n_boot < 1
-    ):
-        raise ValueError(
-            f"n_boot must be None (no bootstrap) or an integer >= 1; got {n_boot!r}."
-        )
-    if (
-        not isinstance(confidence_level, numbers.Real)
-        or isinstance(confidence_level, bool)
-        or not 0 < confidence_level < 1
-    ):
-        raise ValueError(
-            f"confidence_level must be a float in (0, 1), such as 0.95; got "
-            f"{confidence_level!r}."
-        )
+    if n_boot is not None:
+        check_int(n_boot, "n_boot", minimum=1, meaning=" (or None: no bootstrap)")
+    check_fraction(confidence_level, "confidence_level")
 
 
 def _check_offset(row_offset: Any) -> int:
-    if not isinstance(row_offset, numbers.Integral) or row_offset < 0:
-        raise ValueError(
-            f"row_offset must be an integer >= 0 (the position of the batch's "
-            f"first row in the data); got {row_offset!r}."
-        )
-    return int(row_offset)
+    return check_int(
+        row_offset,
+        "row_offset",
+        minimum=0,
+        meaning=" (the position of the batch's first row in the data)",
+    )
 
 
 def _warn_too_few(boot) -> None:
@@ -741,9 +720,16 @@ def metrics_by_partition(
     groups : array-like of shape (n_samples,), DataFrame or list of array-like
         Partition label of each row; several columns give intersections.
     metrics : str, callable, tuple or list of these
-        Named metrics (see the table in the user guide) and callables
+        Named metrics (see :ref:`the table in the user guide
+        <named-metrics>`), fairness disparities such as
+        ``"demographic_parity_difference"`` (which score the rates they
+        aggregate: see ``PartitionReport.disparities``), and callables
         ``f(y_true, y_pred, *, sample_weight=None)``, run once per partition.
-        None picks ``accuracy`` or ``r2`` from the type of ``y_true``.
+        ``(name, func, greater_is_better)`` names a callable and gives its
+        direction; ``(name, func, greater_is_better, "predict_proba")`` gives
+        it probabilities instead of labels (the positive class's column for
+        two classes). None picks ``accuracy`` or ``r2`` from the type of
+        ``y_true``.
     y_proba : array-like of shape (n_samples, n_classes), default=None
         Predicted probabilities, one column per class of ``classes``
         (a 1-D array is the probability of the larger class, binary only).

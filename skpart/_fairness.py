@@ -54,6 +54,8 @@ def disparities(summary: pd.DataFrame) -> pd.Series:
     values = {}
     for name, (aggregate, rates) in DISPARITIES.items():
         if all(rate in summary.index for rate in rates):
-            column = summary.loc[list(rates), aggregate].astype(np.float64)
-            values[name] = float(column.max() if aggregate == "gap" else column.min())
+            column = summary.loc[list(rates), aggregate].astype(np.float64).tolist()
+            # Python's max and min over the rates in Fairlearn's order, as
+            # Fairlearn does: an undefined first rate makes the result NaN.
+            values[name] = float(max(column) if aggregate == "gap" else min(column))
     return pd.Series(values, dtype=np.float64, name="disparity")

@@ -41,6 +41,7 @@ class _PartitionScorer(_MetadataRequester):
         min_partition_size: int,
         *,
         multi: bool,
+        pos_label: Any = None,
     ) -> None:
         self._metrics = metrics
         self._aggregates = aggregates
@@ -48,6 +49,7 @@ class _PartitionScorer(_MetadataRequester):
         self._sample_weight = sample_weight
         self._min_partition_size = min_partition_size
         self._multi = multi
+        self._pos_label = pos_label
 
     def __call__(
         self,
@@ -92,6 +94,7 @@ class _PartitionScorer(_MetadataRequester):
             if sample_weight is None
             else sample_weight,
             min_partition_size=self._min_partition_size,
+            pos_label=self._pos_label,
         )
         names, fairness = _requested(self._metrics, report)
         scores = {
@@ -174,6 +177,8 @@ class _PartitionScorer(_MetadataRequester):
             parts.append(f"sample_weight={self._sample_weight!r}")
         if self._min_partition_size != 1:
             parts.append(f"min_partition_size={self._min_partition_size}")
+        if self._pos_label is not None:
+            parts.append(f"pos_label={self._pos_label!r}")
         return f"make_partition_scorer({', '.join(parts)})"
 
     _routing_repr = __repr__
@@ -186,6 +191,7 @@ def make_partition_scorer(
     groups: str | Sequence[str] | Callable | None = None,
     sample_weight: str | None = "auto",
     min_partition_size: int = 1,
+    pos_label: Any = None,
 ) -> _PartitionScorer:
     """Make an sklearn scorer of per-partition metrics, for ``scoring=``.
 
@@ -228,6 +234,8 @@ list, default="worst"
     min_partition_size : int, default=1
         Partitions with fewer test rows do not count in ``worst``, ``best``,
         ``mean``, ``std`` and ``gap``.
+    pos_label : int, float, bool or str, default=None
+        The positive class of the binary metrics; None is the larger class.
 
     Returns
     -------
@@ -262,7 +270,13 @@ list, default="worst"
     check_min_partition_size(min_partition_size)
     multi = not (_is_single_metric(metrics) and isinstance(aggregate, str))
     return _PartitionScorer(
-        metrics, aggregates, groups, sample_weight, min_partition_size, multi=multi
+        metrics,
+        aggregates,
+        groups,
+        sample_weight,
+        min_partition_size,
+        multi=multi,
+        pos_label=pos_label,
     )
 
 

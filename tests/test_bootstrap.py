@@ -170,8 +170,8 @@ def test_without_n_boot_there_are_no_intervals():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        (dict(n_boot=0), "n_boot must be None"),
-        (dict(n_boot=10, confidence_level=95), "confidence_level must be a float"),
+        (dict(n_boot=0), "n_boot must be an integer >= 1"),
+        (dict(n_boot=10, confidence_level=95), "confidence_level must be a number"),
     ],
 )
 def test_bad_bootstrap_options_are_refused(kwargs, match):

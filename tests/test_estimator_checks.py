@@ -31,10 +31,18 @@ _MINI_BATCH = (
 )
 
 
+# These fail on every run, so tests/conftest.py makes their xfail strict: a
+# check that starts to pass is then reported. The row-order check is left
+# non-strict on purpose: whether a row's rounding differs with its position
+# depends on the CPU kernels the data happens to hit, so it can pass.
+STRICT_XFAIL_CHECKS = {
+    **_SCIKERAS_LAYOUT,
+    "check_sample_weight_equivalence_on_dense_data": _MINI_BATCH,
+}
+
+
 def _expected_failed_checks(estimator):
-    failures = dict(_SCIKERAS_LAYOUT)
-    failures["check_sample_weight_equivalence_on_dense_data"] = _MINI_BATCH
-    failures["check_sample_weight_equivalence_on_sparse_data"] = _MINI_BATCH
+    failures = dict(STRICT_XFAIL_CHECKS)
     failures["check_methods_sample_order_invariance"] = _ROW_ORDER
     return failures
 

@@ -243,13 +243,6 @@ def _fairlearn_disparities(y_true, y_pred, sensitive_features, sample_weight):
     }
 
 
-def _all_true_positive_rates_zero(y_true, y_pred, groups):
-    # Fairlearn's equalized_odds_ratio is then NaN whatever the false positive
-    # rates say (see the xfail test below): left out of the property test.
-    positive = (y_true == 1) & (y_pred == 1)
-    return not positive.any()
-
-
 @HYPOTHESIS_FAIRLEARN_FRAMES
 @given(
     case=binary_cases(zero_weights=False),
@@ -275,8 +268,6 @@ def test_disparities_equal_fairlearn_functions(case, request):
         "equal_opportunity_ratio",
     ]
     names = DISPARITIES
-    if _all_true_positive_rates_zero(y_true, y_pred, groups):
-        names = [n for n in DISPARITIES if n != "equalized_odds_ratio"]
     np.testing.assert_allclose(
         ours[names].to_numpy(float),
         [expected[n] for n in names],
@@ -286,14 +277,6 @@ def test_disparities_equal_fairlearn_functions(case, request):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "equalized_odds_ratio skips an undefined (0/0) true_positive_rate "
-        "ratio with pandas' min(skipna=True); Fairlearn takes Python's "
-        "min([tpr_ratio, fpr_ratio]), which is NaN when the TPR ratio is NaN"
-    ),
-)
 def test_equalized_odds_ratio_is_nan_when_no_partition_has_a_true_positive():
     # No row is a true positive: every TPR is 0, so the TPR ratio is 0 / 0.
     y_true = np.array([1, 0, 0, 1, 0, 0])
@@ -354,8 +337,6 @@ def test_intersections_equal_fairlearn_with_a_dataframe_of_sensitive_features(ca
     )
     expected = _fairlearn_disparities(y_true, y_pred, features, weights)
     names = DISPARITIES
-    if _all_true_positive_rates_zero(y_true, y_pred, features):
-        names = [n for n in DISPARITIES if n != "equalized_odds_ratio"]
     np.testing.assert_allclose(
         report.disparities[names].to_numpy(float),
         [expected[n] for n in names],
@@ -623,15 +604,6 @@ def test_ratio_scorer_keeps_its_sign_and_keys_are_the_disparity_names():
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason=(
-        "make_partition_scorer has no pos_label (DESIGN: every function that "
-        "scores binary label metrics takes pos_label), so with string labels "
-        "the true_positive_rate of a scorer is always that of the larger label"
-    ),
-)
 def test_scorer_takes_pos_label_for_string_labels():
     X, y, groups = _search_data()
     labels = np.where(y == 1, "high", "low")
@@ -710,3 +682,27 @@ def test_monitor_logs_equalized_odds_difference_for_early_stopping():
     assert history["val_partition_demographic_parity_difference"][-1] == (
         pytest.approx(dpd, rel=RTOL, abs=1e-15)
     )
+
+
+def test_equalized_odds_ratio_is_nan_when_no_partition_has_a_true_positive():
+    # No row is a true positive: every TPR is 0, so the TPR ratio is 0 / 0.
+    y_true = np.array([1, 0, 0, 1, 0, 0])
+    y_pred = np.array([0, 1, 0, 0, 1, 1])
+    groups = np.array(["a", "a", "a", "b", "b", "b"])
+    report = metrics_by_partition(y_true, y_pred, groups, metrics=RATES)
+    expected = flm.equalized_odds_ratio(y_true, y_pred, sensitive_features=groups)
+    assert np.isnan(expected) and np.isnan(report.disparities["equalized_odds_ratio"])
+
+
+def test_scorer_takes_pos_label_for_string_labels():
+    X, y, groups = _search_data()
+    labels = np.where(y == 1, "high", "low")
+    clf = LogisticRegression().fit(X, labels)
+    scorer = make_partition_scorer(
+        "equal_opportunity_difference", pos_label="high", sample_weight=None
+    )
+    score = scorer(clf, X, labels, groups=groups)
+    expected = flm.equal_opportunity_difference(
+        y, (clf.predict(X) == "high").astype(int), sensitive_features=groups
+    )
+    assert score == pytest.approx(-expected, rel=RTOL)

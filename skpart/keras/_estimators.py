@@ -351,6 +351,10 @@ class _PartitionAwareMixin:
         metrics=None,
         sample_weight="auto",
         min_partition_size=1,
+        pos_label=None,
+        n_boot=None,
+        confidence_level=0.95,
+        random_state=None,
     ):
         """Score the fitted model on each partition of ``(X, y)``.
 
@@ -374,6 +378,14 @@ class _PartitionAwareMixin:
             None (unweighted) for the regressor.
         min_partition_size : int, default=1
             Partitions with fewer rows are reported but left out of ``summary``.
+        pos_label : int, float, bool or str, default=None
+            The positive class of the binary metrics; None is the larger class.
+        n_boot : int, default=None
+            Bootstrap replicates for intervals (see :func:`skpart.score_partitions`).
+        confidence_level : float, default=0.95
+            Level of the bootstrap intervals.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the bootstrap replicates.
 
         Returns
         -------
@@ -390,6 +402,10 @@ class _PartitionAwareMixin:
             metrics=metrics,
             sample_weight=sample_weight,
             min_partition_size=min_partition_size,
+            pos_label=pos_label,
+            n_boot=n_boot,
+            confidence_level=confidence_level,
+            random_state=random_state,
         )
 
 

@@ -7,7 +7,6 @@ and probabilities, as SciKeras's target encoder decodes them); the engine of
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from typing import Any
 
@@ -23,6 +22,7 @@ from .._metric_registry import resolve_metrics, task_of
 from .._plotting import plot_partition_history
 from .._targets import labels_1d, target_type
 from .._text import truncate
+from .._validation import check_fraction, check_int
 from .._warnings import PartitionMetricWarning
 from .._weights import check_weight_array, check_weighting, resolve_weighting
 from ._predict import n_samples, predict_in_batches
@@ -76,6 +76,8 @@ class PartitionMonitor(keras.callbacks.Callback):
         its own training rows (already transformed by a Pipeline), stratified
         by partition, trains on the rest and monitors them. Their partitions
         come from ``fit(X, y, groups=g)``.
+    pos_label : int, float, bool or str, default=None
+        The positive class of the binary metrics; None is the larger class.
     prefix : str, default="val_partition\_"
         Prefix of the log keys. Two monitors in one fit need different ones.
 
@@ -118,6 +120,7 @@ class PartitionMonitor(keras.callbacks.Callback):
         sample_weight: Any = "auto",
         min_partition_size: int = 1,
         validation_fraction: float | None = None,
+        pos_label: Any = None,
         prefix: str = "val_partition_",
     ) -> None:
         super().__init__()
@@ -129,6 +132,7 @@ class PartitionMonitor(keras.callbacks.Callback):
         self.sample_weight = sample_weight
         self.min_partition_size = min_partition_size
         self.validation_fraction = validation_fraction
+        self.pos_label = pos_label
         self.prefix = prefix
         self._estimator = None
         self._held_out = None  # rows the estimator held out for us
@@ -139,13 +143,7 @@ class PartitionMonitor(keras.callbacks.Callback):
     def _check_params(self) -> None:
         """Cheap checks, so that a bad argument fails here, not at epoch 7."""
         for name in ("every", "min_partition_size"):
-            value = getattr(self, name)
-            if (
-                not isinstance(value, numbers.Integral)
-                or isinstance(value, bool)
-                or (value < 1)
-            ):
-                raise ValueError(f"{name} must be an integer >= 1; got {value!r}.")
+            check_int(getattr(self, name), name, minimum=1)
         if not isinstance(self.prefix, str):
             raise ValueError(f"prefix must be a string; got {self.prefix!r}.")
         check_weighting(self.sample_weight)
@@ -158,10 +156,7 @@ class PartitionMonitor(keras.callbacks.Callback):
                     f"{', '.join(given)}: pass either the rows to monitor or the "
                     "fraction of the training rows to hold out, not both."
                 )
-            if not isinstance(fraction, numbers.Real) or not 0 < fraction < 1:
-                raise ValueError(
-                    f"validation_fraction must be a float in (0, 1); got {fraction!r}."
-                )
+            check_fraction(fraction, "validation_fraction", example="0.2")
             return
         if given == ["X"] and is_batch_source(self.X):
             # Batches carry their own y, groups and weights; read every epoch.
@@ -359,6 +354,7 @@ class PartitionMonitor(keras.callbacks.Callback):
             classes=run["classes"],
             sample_weight=run["weighting"],
             min_partition_size=self.min_partition_size,
+            pos_label=self.pos_label,
             task=run["task"],
         )
         with warnings.catch_warnings(record=True) as caught:

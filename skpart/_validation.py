@@ -1,0 +1,47 @@
+"""Checks of scalar options: one per kind of value, with one message each."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+
+def check_int(value: Any, name: str, *, minimum: int, meaning: str = "") -> int:
+    """Refuse ``value`` unless it is an integer >= ``minimum`` (bools refused).
+
+    Examples
+    --------
+    >>> from skpart._validation import check_int
+    >>> check_int(3, "every", minimum=1)
+    3
+    """
+    if (
+        not isinstance(value, numbers.Integral)
+        or isinstance(value, bool)
+        or value < minimum
+    ):
+        raise ValueError(
+            f"{name} must be an integer >= {minimum}{meaning}; got {value!r}."
+        )
+    return int(value)
+
+
+def check_fraction(value: Any, name: str, *, example: str = "0.95") -> float:
+    """Refuse ``value`` unless it is a number strictly between 0 and 1.
+
+    Examples
+    --------
+    >>> from skpart._validation import check_fraction
+    >>> check_fraction(0.9, "confidence_level")
+    0.9
+    """
+    if (
+        not isinstance(value, numbers.Real)
+        or isinstance(value, bool)
+        or not (0 < value < 1)
+    ):
+        raise ValueError(
+            f"{name} must be a number strictly between 0 and 1, such as {example}; "
+            f"got {name}={value!r}."
+        )
+    return float(value)
