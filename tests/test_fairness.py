@@ -682,27 +682,3 @@ def test_monitor_logs_equalized_odds_difference_for_early_stopping():
     assert history["val_partition_demographic_parity_difference"][-1] == (
         pytest.approx(dpd, rel=RTOL, abs=1e-15)
     )
-
-
-def test_equalized_odds_ratio_is_nan_when_no_partition_has_a_true_positive():
-    # No row is a true positive: every TPR is 0, so the TPR ratio is 0 / 0.
-    y_true = np.array([1, 0, 0, 1, 0, 0])
-    y_pred = np.array([0, 1, 0, 0, 1, 1])
-    groups = np.array(["a", "a", "a", "b", "b", "b"])
-    report = metrics_by_partition(y_true, y_pred, groups, metrics=RATES)
-    expected = flm.equalized_odds_ratio(y_true, y_pred, sensitive_features=groups)
-    assert np.isnan(expected) and np.isnan(report.disparities["equalized_odds_ratio"])
-
-
-def test_scorer_takes_pos_label_for_string_labels():
-    X, y, groups = _search_data()
-    labels = np.where(y == 1, "high", "low")
-    clf = LogisticRegression().fit(X, labels)
-    scorer = make_partition_scorer(
-        "equal_opportunity_difference", pos_label="high", sample_weight=None
-    )
-    score = scorer(clf, X, labels, groups=groups)
-    expected = flm.equal_opportunity_difference(
-        y, (clf.predict(X) == "high").astype(int), sensitive_features=groups
-    )
-    assert score == pytest.approx(-expected, rel=RTOL)
