@@ -44,7 +44,11 @@ class PartitionReport:
         (ddof=0), ``gap`` (``|best - worst|``), ``ratio`` (smallest /
         largest), ``worst_partition`` and ``n_partitions``, over reliable
         partitions with a defined (non-NaN) value; ``worst`` is the minimum of
-        a score, the maximum of a loss.
+        a score, the maximum of a loss. With a bootstrap it gains
+        ``worst_low``, ``worst_high``, ``gap_low``, ``gap_high``,
+        ``mean_low`` and ``mean_high``.
+    disparities : Series
+        The fairness disparities of the rates in the report, by name.
     metrics : list of str
     greater_is_better : dict of str to bool
     min_partition_size : int
