@@ -482,15 +482,19 @@ def _auc_order(codes, score, positive, n_partitions: int) -> _Ranks:
     negatives_stop[codes_sorted[first]] = negatives_before[stop]
     # Per positive row: negatives before its tie group, and up to its end.
     group = np.cumsum(new_group, dtype=np.int32) - 1
-    pos_rows = np.flatnonzero(is_positive)
+    pos_rows = np.flatnonzero(is_positive).astype(np.int32)
     pos_group = group[pos_rows]
     del group
     group_start = np.flatnonzero(new_group).astype(np.int32)
+    del new_group
     below = negatives_before[group_start[pos_group]]
-    group_stop = np.r_[group_start[1:], n]
+    group_stop = np.empty_like(group_start)
+    group_stop[:-1], group_stop[-1:] = group_start[1:], n
+    del group_start
     up_to = negatives_before[group_stop[pos_group]]
-    del group_start, group_stop, pos_group, negatives_before
+    del group_stop, pos_group, negatives_before
     pos_codes = codes_sorted[pos_rows]
+    del codes_sorted
     runs = np.flatnonzero(np.r_[True, pos_codes[1:] != pos_codes[:-1]])
     return _Ranks(
         positives=order[pos_rows],
@@ -536,19 +540,22 @@ def _auc_from_ranks(
     if ranks.runs.size:
         # Negatives below (and half those tied), counted from the positive's
         # own partition: differences of the prefix sum, exact where none are.
-        # In slices of positives, so the extended-precision temporaries stay
-        # small.
-        contribution = np.empty(positive_weight.shape, dtype=dtype)
-        step = max(1, (1 << 21) // n_replicates)
+        # In slices of positives, each summed by partition as it goes, so the
+        # extended-precision temporaries stay small.
+        step = max(1, (1 << 18) // n_replicates)
         for lo in range(0, positive_weight.shape[1], step):
             rows = slice(lo, lo + step)
             below = prefix[:, ranks.below[rows]]
             credit = (below - prefix[:, ranks.offset[rows]]) + 0.5 * (
                 prefix[:, ranks.up_to[rows]] - below
             )
-            contribution[:, rows] = positive_weight[:, rows] * credit
-        wins[:, ranks.run_codes] = np.add.reduceat(contribution, ranks.runs, axis=1)
-        del contribution
+            # The partitions starting in this slice, and the one it starts in.
+            first = np.searchsorted(ranks.runs, lo, side="right") - 1
+            last = np.searchsorted(ranks.runs, lo + step, side="left")
+            starts = np.maximum(ranks.runs[first:last], lo) - lo
+            wins[:, ranks.run_codes[first:last]] += np.add.reduceat(
+                positive_weight[:, rows] * credit, starts, axis=1
+            )
         positives[:, ranks.run_codes] = np.add.reduceat(
             positive_weight, ranks.runs, axis=1, dtype=dtype
         )
