@@ -12,7 +12,7 @@ from sklearn.base import clone
 from sklearn.metrics import accuracy_score, log_loss, r2_score
 from sklearn.utils.class_weight import compute_sample_weight
 
-from skpart import PartitionMonitor
+from skpart import PartitionMetricWarning, PartitionMonitor
 from skpart.keras._callbacks import monitors_first, partition_history
 
 from ._models import tiny_classifier, tiny_regressor
@@ -366,3 +366,39 @@ def test_partial_fit_appends_to_the_partition_history():
     assert clf.partition_history_["epoch"].max() == 2
     clf.fit(X, y)  # a new fit starts the history again
     assert monitor.history_["epoch"].tolist() == [0, 0]
+
+
+@pytest.mark.slow
+def test_small_partitions_stay_out_of_the_logged_aggregates_and_warnings():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 2))
+    y = (X[:, 0] + 0.5 * rng.normal(size=300) > 0).astype(int)
+    # A 9-row site with one positive: its AUC is noise, and undefined once
+    # a partition holds one class.
+    groups = np.r_[np.repeat(["big_a", "big_b"], 140), ["tiny"] * 9, ["one"] * 11]
+    y[-11:] = 1  # the "one" partition holds a single class
+    monitor = PartitionMonitor(X, y, groups, metrics="roc_auc", min_partition_size=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PartitionMetricWarning)
+        clf = _classifier(epochs=2, callbacks=[monitor]).fit(X, y)
+    proba = clf.predict_proba(X)[:, 1]
+    expected = min(
+        roc_auc_score(y[groups == g], proba[groups == g]) for g in ("big_a", "big_b")
+    )
+    assert clf.history_["val_partition_roc_auc_worst"][-1] == pytest.approx(expected)
+    # Kept in the history all the same.
+    assert set(monitor.history_["partition"]) == {"big_a", "big_b", "tiny", "one"}
+
+
+@pytest.mark.slow
+def test_the_monitors_undefined_warning_names_the_users_line():
+    X, y = np.zeros((40, 2)), np.r_[np.zeros(20, int), np.ones(20, int)]
+    X[:, 0] = y + np.random.default_rng(0).normal(size=40)
+    groups = np.repeat(["mixed", "ones"], 20)
+    groups[:10] = "zeros"
+    monitor = PartitionMonitor(X, y, groups, metrics="roc_auc")
+    with pytest.warns(PartitionMetricWarning, match="once per fit") as record:
+        _classifier(epochs=2, callbacks=[monitor]).fit(X, y)
+    assert len(record) == 1 and record[0].filename == __file__

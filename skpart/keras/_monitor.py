@@ -23,7 +23,7 @@ from .._plotting import plot_partition_history
 from .._targets import labels_1d, target_type
 from .._text import truncate
 from .._validation import check_fraction, check_int
-from .._warnings import PartitionMetricWarning
+from .._warnings import PartitionMetricWarning, warn
 from .._weights import check_weight_array, check_weighting, resolve_weighting
 from ._predict import n_samples, predict_in_batches
 
@@ -376,11 +376,7 @@ class PartitionMonitor(keras.callbacks.Callback):
         for warning in caught[:1]:
             if not self._warned:  # the same partitions would be named every epoch
                 self._warned = True
-                warnings.warn(
-                    f"PartitionMonitor (warned once per fit): {warning.message}",
-                    PartitionMetricWarning,
-                    stacklevel=2,
-                )
+                warn(f"PartitionMonitor (warned once per fit): {warning.message}")
         return report
 
     # --- history and plot ----------------------------------------------------
