@@ -19,7 +19,7 @@ from ._bootstrap import bootstrap_results
 from ._callables import CallableRows, callable_values
 from ._groups import PartitionCodebook, Partitions, encode_groups
 from ._kernels import finalise
-from ._metric_registry import Metric, multiclass_variant, resolve_metrics, task_of
+from ._metric_registry import multiclass_variant, resolve_metrics, task_of
 from ._report import PartitionReport
 from ._resampling import bootstrap_seed
 from ._statistics import Batch, Statistics
@@ -34,6 +34,7 @@ from ._targets import (
     values_1d,
 )
 from ._text import truncate
+from ._undefined import warn_undefined
 from ._validation import check_fraction, check_int
 from ._warnings import warn
 from ._weights import check_weight_array, check_weighting
@@ -562,7 +563,7 @@ class PartitionMetrics:
             greater_is_better={m.name: m.greater_is_better for m in self._metrics},
             min_partition_size=self.min_partition_size,
         )
-        _warn_undefined(report, final, errors, self._metrics)
+        warn_undefined(report, final, errors, self._metrics)
         if self.n_boot is not None:
             boot = bootstrap_results(
                 {name: values[name][1:] for name in names},
@@ -646,52 +647,6 @@ def _infer_task(y_true: Any) -> Task:
     """Callables only: real-valued targets are regression, others classes."""
     kind = target_type(y_true, "y_true")
     return "regression" if kind.startswith("continuous") else "classification"
-
-
-def _undefined_cause(metric: Metric, final, p: int, errors: dict) -> str:
-    """Why a metric is NaN on partition ``p`` (the reason a user can act on)."""
-    if metric.func is not None:
-        return errors.get(metric.name, {}).get(p, "the callable returned NaN")
-    if final.weight[0, p] == 0:
-        return "its weights sum to 0"
-    if final.n_rows[0, p] < 2 and metric.name == "r2":
-        return "it has one row"
-    if metric.needs == "proba" and metric.name.startswith("roc_auc"):
-        present = int(np.count_nonzero(final.class_rows[0, p] > 0))
-        if present < max(2, final.n_classes if metric.name == "roc_auc_ovr" else 2):
-            return f"y_true has {present} class(es) there"
-        return "a probability row does not sum to 1"
-    if metric.name == "balanced_accuracy":
-        return "no class of y_true has weight there"
-    return "the metric is undefined there"
-
-
-def _warn_undefined(report, final, errors: dict, metrics: list[Metric]) -> None:
-    """One warning naming each metric's reliable partitions with a NaN value."""
-    table = report.by_partition
-    reliable = table["reliable"].to_numpy(bool)
-    parts = []
-    for metric in metrics:
-        undefined = np.flatnonzero(np.isnan(table[metric.name].to_numpy()) & reliable)
-        if undefined.size:
-            causes: dict[str, list] = {}
-            for p in undefined:
-                cause = _undefined_cause(metric, final, int(p), errors)
-                causes.setdefault(cause, []).append(table.index[p])
-            described = "; ".join(
-                f"{truncate(labels)} ({cause})" for cause, labels in causes.items()
-            )
-            parts.append(
-                f"{metric.name!r} on {undefined.size} partition(s): {described}"
-            )
-        if np.isnan(report.overall[metric.name]):
-            parts.append(f"{metric.name!r} on all rows pooled")
-    if parts:
-        warn(
-            "Undefined metric values (NaN), skipped by the summary: "
-            + " | ".join(parts)
-            + "."
-        )
 
 
 def metrics_by_partition(
