@@ -59,6 +59,11 @@ _METRIC_ALIASES = (
 class _PartitionAwareMixin:
     """What both estimators change in SciKeras: compile, seed, validate, predict."""
 
+    # fit takes groups for held-out monitoring only: not requested unless
+    # set_fit_request(groups=True), so a search that routes groups to its
+    # splitter does not have to say groups=False here.
+    __metadata_request__fit = {"groups": False}
+
     def _build_keras_model(self):
         # SciKeras fails later with an AttributeError on None; say it here.
         model = super()._build_keras_model()
