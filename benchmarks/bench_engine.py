@@ -2,7 +2,8 @@
 
 1. Time: ``metrics_by_partition`` (accuracy, f1, roc_auc, log_loss, balanced
    weights, binary labels, 1,000 partitions) on 100k rows (the reduction of
-   ``bench_partitions.py``) and on 1M rows. The code before the rewrite (commit
+   ``bench_partitions.py``), on 1M rows, and on 100k rows in 100,000 one-row
+   partitions (every roc_auc undefined). The code before the rewrite (commit
    ``f2be4f6``, ``skpart._evaluate.metrics_by_partition``, extracted outside the
    repository) and the work tree each run in a subprocess of their own on the
    same data; the parent asks them for one timed call in turn, A, B, B, A, ...,
@@ -17,8 +18,9 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_engine.py           # full run, about 5 minutes
-    .venv/bin/python benchmarks/bench_engine.py --quick   # smoke run
+    .venv/bin/python benchmarks/bench_engine.py              # full run, 3-5 minutes
+    .venv/bin/python benchmarks/bench_engine.py --time-only  # timings only, 2 minutes
+    .venv/bin/python benchmarks/bench_engine.py --quick      # smoke run
     .venv/bin/python benchmarks/bench_engine.py --before /tmp/skpart_before
 
 ``--before`` is a directory holding the old ``skpart`` package; when it has
@@ -104,7 +106,7 @@ def call(func, case, metrics, weighting):
 def timing_worker(args) -> None:
     """Answer ``run`` with the seconds of one call, ``dump PATH`` with the values."""
     func, location = scorer(args.variant)
-    case = make_case(args.rows, N_PARTITIONS)
+    case = make_case(args.rows, args.partitions)
     report = call(func, case, TIME_METRICS, "balanced")  # warm-up, untimed
     print(json.dumps({"ready": location}), flush=True)
     for line in sys.stdin:
@@ -199,10 +201,18 @@ def worker_command(*options: str) -> list[str]:
 
 
 class Worker:
-    def __init__(self, variant, before, rows):
+    def __init__(self, variant, before, rows, partitions):
         self.variant = variant
         self.process = subprocess.Popen(
-            worker_command("time", "--variant", variant, "--rows", str(rows)),
+            worker_command(
+                "time",
+                "--variant",
+                variant,
+                "--rows",
+                str(rows),
+                "--partitions",
+                str(partitions),
+            ),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -246,9 +256,9 @@ def check_same_values(workers, directory) -> float:
     return worst
 
 
-def bench_time(rows, repeats, before):
+def bench_time(rows, partitions, repeats, before):
     """Interleaved calls of both variants, each in its own resident process."""
-    workers = [Worker(variant, before, rows) for variant in VARIANTS]
+    workers = [Worker(variant, before, rows, partitions) for variant in VARIANTS]
     try:
         with tempfile.TemporaryDirectory() as directory:
             max_rel_diff = check_same_values(workers, directory)
@@ -263,6 +273,7 @@ def bench_time(rows, repeats, before):
             worker.close()
     return {
         "rows": rows,
+        "partitions": partitions,
         "times": times,
         "ratio": paired_ratio(times["after"], times["before"]),
         "max_rel_diff": max_rel_diff,
@@ -317,6 +328,12 @@ def main(argv=None) -> None:
     parser.add_argument("--worker", choices=["time", "memory"], help=argparse.SUPPRESS)
     parser.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--rows", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--partitions", type=int, default=N_PARTITIONS, help=argparse.SUPPRESS
+    )
+    parser.add_argument(
+        "--time-only", action="store_true", help="skip the memory measurements"
+    )
     parser.add_argument("--metrics", help=argparse.SUPPRESS)
     parser.add_argument("--weighting", help=argparse.SUPPRESS)
     parser.add_argument("--measure", choices=["traced", "rss"], help=argparse.SUPPRESS)
@@ -329,7 +346,13 @@ def main(argv=None) -> None:
         return
 
     before = ensure_before(args.before.resolve())
-    time_rows = (2_000, 20_000) if args.quick else (100_000, 1_000_000)
+    # (rows, partitions); the last case is bench_partitions.py's extreme: one
+    # row per partition, every roc_auc undefined (the warning path).
+    time_cases = (
+        ((2_000, 20), (20_000, 20), (2_000, 2_000))
+        if args.quick
+        else ((100_000, N_PARTITIONS), (1_000_000, N_PARTITIONS), (100_000, 100_000))
+    )
     memory_rows = 50_000 if args.quick else 5_000_000
     repeats = 3 if args.quick else args.repeats
     head = _git(["rev-parse", "--short", "HEAD"])
@@ -341,10 +364,14 @@ def main(argv=None) -> None:
         flush=True,
     )
     timing = []
-    for rows in time_rows:
-        timing.append(bench_time(rows, repeats, before))
-        print(f"  timed {rows:,} rows; load {os.getloadavg()[0]:.2f}", flush=True)
-    memory = bench_memory(memory_rows, before)
+    for rows, partitions in time_cases:
+        timing.append(bench_time(rows, partitions, repeats, before))
+        print(
+            f"  timed {rows:,} rows, {partitions:,} partitions; "
+            f"load {os.getloadavg()[0]:.2f}",
+            flush=True,
+        )
+    memory = [] if args.time_only else bench_memory(memory_rows, before)
     print(f"machine at end: {machine_note()}\n", flush=True)
     print(report_tables(timing, memory, repeats, memory_rows, args.quick))
 
@@ -362,6 +389,7 @@ def report_tables(timing, memory, repeats, memory_rows, quick) -> str:
         time_rows.append(
             [
                 f"{t['rows']:,}",
+                f"{t['partitions']:,}",
                 spread(b),
                 spread(a),
                 f"{t['ratio']:.3f}x",
@@ -373,6 +401,7 @@ def report_tables(timing, memory, repeats, memory_rows, quick) -> str:
     time_table = markdown_table(
         [
             "rows",
+            "partitions",
             f"before ({BEFORE_COMMIT})",
             "after (work tree)",
             "after / before (paired)",
@@ -382,6 +411,15 @@ def report_tables(timing, memory, repeats, memory_rows, quick) -> str:
         ],
         time_rows,
     )
+    head = (
+        f"Time: metrics {', '.join(TIME_METRICS)}, balanced weights; medians "
+        f"(min-max) of {repeats} interleaved rounds, each variant in its own "
+        "process; the ratio is the median of per-round ratios."
+    )
+    if quick:
+        head += " Smoke run (--quick): the figures mean nothing at this size."
+    if not memory:
+        return f"{head}\n\n{time_table}\n"
     memory_rows_ = []
     by_key = {}
     for m in memory:
@@ -433,19 +471,11 @@ def report_tables(timing, memory, repeats, memory_rows, quick) -> str:
         for w in ("none", "balanced")
     ]
     rank_table = markdown_table(["code", "weights", "roc_auc adds (B/row)"], rank_rows)
-    head = (
-        f"Time: metrics {', '.join(TIME_METRICS)}, balanced weights, "
-        f"{N_PARTITIONS:,} partitions; medians (min-max) of {repeats} interleaved "
-        "rounds, each variant in its own process; the ratio is the median of "
-        "per-round ratios."
-    )
     mem_head = (
         f"Memory: {memory_rows:,} rows in memory, {N_PARTITIONS:,} partitions, "
         "inputs (int64 labels and groups, float64 two-column y_proba: 40 B/row) "
         "allocated before measuring; one fresh process per cell and measure."
     )
-    if quick:
-        head += " Smoke run (--quick): the figures mean nothing at this size."
     return f"{head}\n\n{time_table}\n\n{mem_head}\n\n{memory_table}\n\n{rank_table}\n"
 
 
