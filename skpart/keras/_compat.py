@@ -139,11 +139,18 @@ def compiled_metric_names(model) -> list[str]:
     names = []
     if config is not None:
         for key in ("metrics", "weighted_metrics"):
-            names.extend(_flat_names(config.config.get(key)))
+            names.extend(flat_metric_names(config.config.get(key)))
     return names or ["<compiled metrics>"]
 
 
-def _flat_names(metrics) -> list[str]:
+def flat_metric_names(metrics, fallback=str) -> list[str]:
+    """Names of Keras metric specs (strings, objects, functions, nested lists/dicts).
+
+    ``fallback(metric)`` names a metric with neither ``name`` nor ``__name__``.
+    It reads the compile config that :func:`compiled_metric_names` takes from
+    Keras's private attributes, hence its place here.
+    Remove when compiled_metric_names goes (the estimators can keep a copy).
+    """
     if metrics is None:
         return []
     if isinstance(metrics, dict):
@@ -153,10 +160,13 @@ def _flat_names(metrics) -> list[str]:
     names = []
     for metric in metrics:
         if isinstance(metric, (list, tuple, dict)):
-            names.extend(_flat_names(metric))
+            names.extend(flat_metric_names(metric, fallback))
+        elif isinstance(metric, str):
+            names.append(metric)
         else:
             names.append(
-                getattr(metric, "name", getattr(metric, "__name__", str(metric)))
+                getattr(metric, "name", getattr(metric, "__name__", None))
+                or fallback(metric)
             )
     return names
 

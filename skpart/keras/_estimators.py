@@ -30,6 +30,7 @@ from ._compat import (
     compiled_metric_names,
     encode_features,
     fit_callbacks,
+    flat_metric_names,
     no_scikeras_seed,
     predict_callbacks,
     quiet_predict_retracing,
@@ -477,22 +478,8 @@ def _in_library(frame) -> bool:
 
 
 def _metric_names(metrics) -> list[str]:
-    """Names of the metrics given as ``metrics=`` (strings, objects, functions)."""
-    if metrics is None:
-        return []
-    if isinstance(metrics, dict):
-        metrics = list(metrics.values())
-    if not isinstance(metrics, (list, tuple)):
-        metrics = [metrics]
-    names = []
-    for metric in metrics:
-        if isinstance(metric, (list, tuple, dict)):
-            names.extend(_metric_names(metric))
-        elif isinstance(metric, str):
-            names.append(metric)
-        else:
-            names.append(getattr(metric, "name", getattr(metric, "__name__", "")))
-    return [name for name in names if name]
+    """Names of the metrics given as ``metrics=``; unnamed objects are left out."""
+    return [name for name in flat_metric_names(metrics, lambda _: "") if name]
 
 
 def _monitor_keys(monitor, *, is_classifier: bool) -> list[str]:
