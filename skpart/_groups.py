@@ -137,6 +137,13 @@ def _factorize(column: Any, name: Any) -> tuple[np.ndarray, pd.Index]:
     codes, uniques = pd.factorize(values, sort=True)
     if isinstance(uniques, pd.CategoricalIndex):
         uniques = pd.Index(np.asarray(uniques), dtype=uniques.categories.dtype)
+    if uniques.dtype == object or isinstance(uniques.dtype, pd.StringDtype):
+        # Labels are never missing, so the string flavours (object, "string",
+        # "string[pyarrow]", pandas 3's "str") differ only in name: give the
+        # dtype pandas infers for the labels, so that a report does not depend
+        # on the flavour the groups came in (Dask turns object columns into
+        # "string[pyarrow]").
+        uniques = pd.Index(uniques.to_numpy(dtype=object))
     return codes.astype(np.int64, copy=False), pd.Index(uniques)
 
 

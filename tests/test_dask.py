@@ -290,7 +290,13 @@ def test_dask_dataframe_partitions_give_the_in_memory_report(client, data, dd):
     features = ["u", "v", "w"]
     model = LogisticRegression().fit(frame[features], y)
     expected = score_partitions(
-        model, frame[features], y, groups, metrics=METRICS, n_boot=20, random_state=0
+        model,
+        frame[features],
+        frame["target"],
+        frame["site"],
+        metrics=METRICS,
+        n_boot=20,
+        random_state=0,
     )
     ddf = dd.from_pandas(frame, npartitions=6)
     actual = score_partitions(
@@ -303,3 +309,11 @@ def test_dask_dataframe_partitions_give_the_in_memory_report(client, data, dd):
         random_state=0,
     )
     assert_same_report(actual, expected)
+    scorer = make_partition_scorer(["accuracy", "roc_auc"], aggregate=["worst", "mean"])
+    expected_scores = scorer(
+        model, frame[features], frame["target"], groups=frame["site"]
+    )
+    actual_scores = scorer(model, ddf[features], ddf["target"], groups=ddf["site"])
+    assert actual_scores.keys() == expected_scores.keys()
+    for key, value in expected_scores.items():
+        assert actual_scores[key] == pytest.approx(value, rel=1e-10), key

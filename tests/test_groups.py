@@ -48,6 +48,17 @@ def test_categorical_labels_follow_category_order_without_unused_categories():
     assert not isinstance(labels, pd.CategoricalIndex)
 
 
+@pytest.mark.parametrize("dtype", ["string", "string[pyarrow]", "str", object])
+def test_string_flavours_give_one_index_dtype(dtype):
+    # Dask hands over "string[pyarrow]" where the user's frame had "str":
+    # the report's index must not depend on which one the groups came in.
+    if dtype == "string[pyarrow]":
+        pytest.importorskip("pyarrow")
+    _, labels = encode_groups(pd.Series(LABELS, dtype=dtype))
+    _, plain = encode_groups(np.array(LABELS))
+    pd.testing.assert_index_equal(labels, plain, exact=True)
+
+
 def test_series_name_names_the_partition_index():
     _, labels = encode_groups(pd.Series(LABELS, name="hospital"))
     assert labels.name == "hospital"
