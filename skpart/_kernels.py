@@ -11,10 +11,12 @@ that function raises or returns NaN.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
 
+from ._axis_sums import axis_sum
 from ._statistics import Statistics
 
 
@@ -66,14 +68,14 @@ class Finalised:
             rank=rank,
         )
 
-    # Label sums, shape (R, P, K).
-    @property
+    # Label sums, shape (R, P, K), computed once for all kernels.
+    @cached_property
     def true_sum(self) -> np.ndarray:
-        return self.confusion.sum(axis=-1)
+        return axis_sum(self.confusion, -1)
 
-    @property
+    @cached_property
     def pred_sum(self) -> np.ndarray:
-        return self.confusion.sum(axis=-2)
+        return axis_sum(self.confusion, -2)
 
     @property
     def tp_sum(self) -> np.ndarray:
@@ -100,11 +102,11 @@ def finalise(
             log_loss = log_loss * factor
         if brier is not None:
             brier = brier * factor[..., None]
-        weight = (_class_counts(stats) * factor).sum(axis=-1)
+        weight = axis_sum(_class_counts(stats) * factor)
     present = None
     if stats.confusion is not None:
         rows = stats.confusion if stats.confusion_rows is None else stats.confusion_rows
-        present = (rows.sum(axis=-1) > 0) | (rows.sum(axis=-2) > 0)
+        present = (axis_sum(rows, -1) > 0) | (axis_sum(rows, -2) > 0)
     return Finalised(
         n_rows=stats.n_rows,
         weight=weight,
@@ -129,8 +131,8 @@ def _class_counts(stats: Statistics) -> np.ndarray:
 
 def balance_factor(counts: np.ndarray) -> np.ndarray:
     """``n_p / (k_p * n_pt)`` per class, 0 for absent classes; shape of counts."""
-    n_p = counts.sum(axis=-1, keepdims=True)
-    k_p = np.count_nonzero(counts, axis=-1)[..., None]
+    n_p = axis_sum(counts, keepdims=True)
+    k_p = axis_sum(counts != 0, keepdims=True)
     denominator = k_p * counts
     out = np.zeros(counts.shape)
     # Same operation order as sklearn's compute_class_weight.
@@ -258,12 +260,24 @@ class RankView:
     def auc(self, column: int, klass: int) -> np.ndarray:
         """ROC AUC of score ``column`` for class ``klass``: shape (R, P)."""
         # Each score column is ranked for one class, once: nothing is kept.
-        ranks = _auc_order(
-            self.group_codes,
-            self.scores[:, column],
-            self.y_true == klass,
-            self.n_partitions,
-        )
+        positive = self.y_true == klass
+        ranked = _two_class_rows(self.group_codes, positive, self.n_partitions)
+        if ranked is not None and not ranked.size:
+            return np.full((self.n_replicates, self.n_partitions), np.nan)
+        if ranked is None:
+            ranks = _auc_order(
+                self.group_codes, self.scores[:, column], positive, self.n_partitions
+            )
+        else:
+            ranks = _auc_order(
+                self.group_codes[ranked],
+                self.scores[ranked, column],
+                positive[ranked],
+                self.n_partitions,
+            )
+            ranks = ranks._replace(
+                positives=ranked[ranks.positives], negatives=ranked[ranks.negatives]
+            )
         out = np.empty((self.n_replicates, self.n_partitions))
         # Replicate 0 (the data) alone, in extended precision; then chunks.
         step = max(1, self.CHUNK_CELLS // max(1, self.codes.shape[0]))
@@ -313,7 +327,7 @@ def _divide(numerator, denominator, fill=0.0):
 
 def _mean_over_present(per_class: np.ndarray, s: Finalised) -> np.ndarray:
     """Macro average over the classes present in the partition (sklearn's set)."""
-    return _divide(np.where(s.present, per_class, 0.0).sum(-1), s.present.sum(-1))
+    return _divide(axis_sum(np.where(s.present, per_class, 0.0)), axis_sum(s.present))
 
 
 def _precision_per_class(s: Finalised) -> np.ndarray:
@@ -330,7 +344,7 @@ def _f1_per_class(s: Finalised) -> np.ndarray:
 
 
 def accuracy(s: Finalised) -> np.ndarray:
-    return _divide(s.tp_sum.sum(-1), s.weight)
+    return _divide(axis_sum(s.tp_sum), s.weight)
 
 
 def balanced_accuracy(s: Finalised) -> np.ndarray:
@@ -338,7 +352,7 @@ def balanced_accuracy(s: Finalised) -> np.ndarray:
     # y_pred (or only with weight 0) are dropped, as in sklearn.
     has_weight = s.true_sum > 0
     recall = np.where(has_weight, _recall_per_class(s), 0.0)
-    return _divide(recall.sum(-1), has_weight.sum(-1), np.nan)
+    return _divide(axis_sum(recall), axis_sum(has_weight), np.nan)
 
 
 def precision(s: Finalised) -> np.ndarray:
@@ -366,12 +380,12 @@ def f1_macro(s: Finalised) -> np.ndarray:
 
 
 def f1_micro(s: Finalised) -> np.ndarray:
-    tp = s.tp_sum.sum(-1)
-    return _divide(2 * tp, s.true_sum.sum(-1) + s.pred_sum.sum(-1))
+    tp = axis_sum(s.tp_sum)
+    return _divide(2 * tp, axis_sum(s.true_sum) + axis_sum(s.pred_sum))
 
 
 def f1_weighted(s: Finalised) -> np.ndarray:
-    return _divide((_f1_per_class(s) * s.true_sum).sum(-1), s.true_sum.sum(-1))
+    return _divide(axis_sum(_f1_per_class(s) * s.true_sum), axis_sum(s.true_sum))
 
 
 # --- fairness rates (Fairlearn's conventions) ------------------------------
@@ -379,7 +393,7 @@ def f1_weighted(s: Finalised) -> np.ndarray:
 
 def selection_rate(s: Finalised) -> np.ndarray:
     # Depends on the class mix by definition: never balanced (raw weights).
-    selected = s.raw_confusion.sum(axis=-2)[..., s.positive]
+    selected = axis_sum(s.raw_confusion, -2)[..., s.positive]
     return _divide(selected, s.raw_weight, np.nan)
 
 
@@ -389,9 +403,9 @@ def _binary_cells(s: Finalised):
     # Sums of the cells themselves, never differences: 0 stays exactly 0.
     other = np.arange(c.shape[-1]) != pos
     tp = c[..., pos, pos]
-    fn = (c[..., pos, :] * other).sum(-1)
-    fp = (c[..., :, pos] * other).sum(-1)
-    tn = (c * (other[:, None] & other[None, :])).sum(axis=(-2, -1))
+    fn = axis_sum(c[..., pos, :] * other)
+    fp = axis_sum(c[..., :, pos] * other)
+    tn = axis_sum(axis_sum(c * (other[:, None] & other[None, :])))
     return tp, fn, fp, tn
 
 
@@ -423,11 +437,11 @@ def true_negative_rate(s: Finalised) -> np.ndarray:
 
 
 def log_loss(s: Finalised) -> np.ndarray:
-    return _divide(s.log_loss.sum(-1), s.weight, np.nan)
+    return _divide(axis_sum(s.log_loss), s.weight, np.nan)
 
 
 def brier_score(s: Finalised) -> np.ndarray:
-    return _divide(s.brier[..., s.positive].sum(-1), s.weight, np.nan)
+    return _divide(axis_sum(s.brier[..., s.positive]), s.weight, np.nan)
 
 
 # --- rank metrics ----------------------------------------------------------
@@ -448,6 +462,20 @@ class _Ranks(NamedTuple):
     run_codes: np.ndarray  # those partitions
     negatives_start: np.ndarray  # per partition: negatives before it
     negatives_stop: np.ndarray  # per partition: negatives up to its end
+
+
+def _two_class_rows(codes, positive, n_partitions: int) -> np.ndarray | None:
+    """Rows of the partitions with both classes, or None if that is all rows.
+
+    Elsewhere the AUC is NaN whatever the weights, so those rows need not be
+    sorted: with many small partitions they are most of the record.
+    """
+    has_positive = np.bincount(codes[positive], minlength=n_partitions) > 0
+    has_negative = np.bincount(codes[~positive], minlength=n_partitions) > 0
+    both = has_positive & has_negative
+    if both.all():
+        return None
+    return np.flatnonzero(both[codes]).astype(np.int32)
 
 
 def _auc_order(codes, score, positive, n_partitions: int) -> _Ranks:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from ._axis_sums import axis_sum
 from ._resampling import poisson_multiplicities
 
 #: What a metric can need; the plan collects the union over its metrics.
@@ -377,9 +378,9 @@ class Statistics:
                 counts = sums["confusion_rows"].reshape(-1, P, K, K)
                 self.confusion_rows += counts
             self.confusion += confusion
-            class_rows = counts.sum(axis=-1)
-            rows = class_rows.sum(axis=-1)
-            weight = rows if counts is confusion else confusion.sum(axis=(-2, -1))
+            class_rows = axis_sum(counts)
+            rows = axis_sum(class_rows)
+            weight = rows if counts is confusion else axis_sum(axis_sum(confusion))
         else:
             rows = sums["n_rows"]
             weight = sums.get("weight", rows)

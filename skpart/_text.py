@@ -15,8 +15,13 @@ def truncate(items: Sequence) -> str:
     >>> from skpart._text import truncate
     >>> truncate(list(range(7)))
     '[0, 1, 2, 3, 4, ... (+2 more)]'
+    >>> import numpy as np
+    >>> truncate(np.arange(3))
+    '[0, 1, 2]'
     """
-    items = list(items)
-    shown = ", ".join(repr(item) for item in items[:_MAX_LISTED])
+    # Only the shown items are converted: a warning may name 100,000 labels.
+    head = items[:_MAX_LISTED]
+    head = head.tolist() if hasattr(head, "tolist") else list(head)
+    shown = ", ".join(repr(item) for item in head)
     more = len(items) - _MAX_LISTED
     return f"[{shown}{f', ... (+{more} more)' if more > 0 else ''}]"

@@ -7,7 +7,9 @@ undefined ones without a Python loop over them.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
+from ._axis_sums import axis_sum
 from ._metric_registry import Metric
 from ._text import truncate
 from ._warnings import warn
@@ -28,30 +30,46 @@ def undefined_causes(metric: Metric, final, rows: np.ndarray, errors: dict):
 
     Returns
     -------
-    ndarray of object
-        One message per partition of ``rows``.
+    codes : ndarray of int
+        One code per partition of ``rows``.
+    messages : list of str
+        The message of each code.
     """
-    causes = np.full(rows.shape[0], "the metric is undefined there", dtype=object)
+    # Integer codes, not an array of strings: 100,000 partitions may be NaN.
+    causes = _Causes(rows.shape[0], "the metric is undefined there")
     if metric.func is not None:
         failures = errors.get(metric.name, {})
-        causes[:] = "the callable returned NaN"
+        causes.set(slice(None), "the callable returned NaN")
         for i, p in enumerate(rows.tolist()):
             if p in failures:
-                causes[i] = failures[p]
-        return causes
+                causes.set(i, failures[p])
+        return causes.codes, causes.messages
     if metric.needs == "proba" and metric.name.startswith("roc_auc"):
-        present = np.count_nonzero(final.class_rows[0, rows] > 0, axis=-1)
+        present = axis_sum(final.class_rows[0, rows] > 0)
         needed = final.n_classes if metric.name == "roc_auc_ovr" else 2
-        causes[:] = "a probability row does not sum to 1"
+        causes.set(slice(None), "a probability row does not sum to 1")
         short = present < max(2, needed)
         for k in np.unique(present[short]).tolist():
-            causes[short & (present == k)] = f"y_true has {k} class(es) there"
+            causes.set(short & (present == k), f"y_true has {k} class(es) there")
     elif metric.name == "balanced_accuracy":
-        causes[:] = "no class of y_true has weight there"
+        causes.set(slice(None), "no class of y_true has weight there")
     if metric.name == "r2":
-        causes[final.n_rows[0, rows] < 2] = "it has one row"
-    causes[final.weight[0, rows] == 0] = "its weights sum to 0"
-    return causes
+        causes.set(final.n_rows[0, rows] < 2, "it has one row")
+    causes.set(final.weight[0, rows] == 0, "its weights sum to 0")
+    return causes.codes, causes.messages
+
+
+class _Causes:
+    """A message code per partition, and the messages."""
+
+    def __init__(self, n: int, default: str) -> None:
+        self.codes = np.zeros(n, dtype=np.intp)
+        self.messages = [default]
+
+    def set(self, where, message: str) -> None:
+        if message not in self.messages:
+            self.messages.append(message)
+        self.codes[where] = self.messages.index(message)
 
 
 def warn_undefined(report, final, errors: dict, metrics: list[Metric]) -> None:
@@ -62,10 +80,10 @@ def warn_undefined(report, final, errors: dict, metrics: list[Metric]) -> None:
     for metric in metrics:
         rows = np.flatnonzero(np.isnan(table[metric.name].to_numpy()) & reliable)
         if rows.size:
-            causes = undefined_causes(metric, final, rows, errors)
+            codes, messages = undefined_causes(metric, final, rows, errors)
             described = "; ".join(
-                f"{truncate(table.index[rows[causes == cause]].tolist())} ({cause})"
-                for cause in dict.fromkeys(causes.tolist())
+                f"{truncate(table.index[rows[codes == code]])} ({messages[code]})"
+                for code in pd.unique(codes)  # in order of first appearance
             )
             parts.append(f"{metric.name!r} on {rows.size} partition(s): {described}")
         if np.isnan(report.overall[metric.name]):

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
-from skpart import _kernels, _statistics, metrics_by_partition
+from skpart import _axis_sums, _kernels, _statistics, metrics_by_partition
 from skpart._metric_registry import METRICS
 
 RTOL = 1e-9
@@ -466,7 +466,7 @@ def test_unknown_metric_names_are_rejected_with_the_known_ones():
         compute_named_metrics(["acuracy"], **_case([0], y_pred=[0]))
 
 
-@pytest.mark.parametrize("module", [_kernels, _statistics])
+@pytest.mark.parametrize("module", [_kernels, _statistics, _axis_sums])
 def test_kernels_and_statistics_import_numpy_and_scipy_only(module):
     tree = ast.parse(Path(module.__file__).read_text())
     imported = {
@@ -479,7 +479,8 @@ def test_kernels_and_statistics_import_numpy_and_scipy_only(module):
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom) and node.level == 0
     }
-    assert imported <= {"__future__", "dataclasses", "typing", "numpy", "scipy"}
+    stdlib = {"__future__", "dataclasses", "functools", "typing"}
+    assert imported <= stdlib | {"numpy", "scipy"}
 
 
 def test_metrics_survive_pickling_for_parallel_scoring():
@@ -495,3 +496,16 @@ def test_metrics_survive_pickling_for_parallel_scoring():
             np.testing.assert_array_equal(
                 report.by_partition[metric.name].to_numpy(), expected
             )
+
+
+@pytest.mark.parametrize("dtype", [bool, np.int8, np.uint8, np.int64, np.float32])
+@pytest.mark.parametrize("axis", [0, 1, -1, -2])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_axis_sum_equals_numpy_sum_with_its_dtype(dtype, axis, keepdims):
+    rng = np.random.default_rng(0)
+    shape = (3, 4, 2, 7) if axis in (0, -2) else (2, 3, 9)  # short and long axes
+    array = (rng.random(shape) * 200).astype(dtype)
+    expected = array.sum(axis=axis, keepdims=keepdims)
+    actual = _axis_sums.axis_sum(array, axis, keepdims=keepdims)
+    assert actual.dtype == expected.dtype
+    np.testing.assert_allclose(actual, expected, rtol=1e-6)
