@@ -529,6 +529,10 @@ class PartitionMetrics:
             positive=self._positive if classification else 0,
             n_classes=self._classes.n_classes if classification else 0,
         )
+        # The finalised view holds the rank record joined into single arrays:
+        # the per-batch copy renumbered by reorder() is not needed through
+        # the sorts that follow (40 MB of 10 million rows).
+        stats.rank = None
         pooled = final.pooled()
         values, overall = {}, {}
         with np.errstate(divide="ignore", invalid="ignore"):
