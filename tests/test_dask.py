@@ -289,24 +289,18 @@ def test_dask_dataframe_partitions_give_the_in_memory_report(client, data, dd):
     frame = pd.DataFrame(X, columns=["u", "v", "w"]).assign(target=y, site=groups)
     features = ["u", "v", "w"]
     model = LogisticRegression().fit(frame[features], y)
-    expected = score_partitions(
-        model,
-        frame[features],
-        frame["target"],
-        frame["site"],
-        metrics=METRICS,
-        n_boot=20,
-        random_state=0,
-    )
     ddf = dd.from_pandas(frame, npartitions=6)
-    actual = score_partitions(
-        model,
-        ddf[features],
-        ddf["target"],
-        ddf["site"],
-        metrics=METRICS,
-        n_boot=20,
-        random_state=0,
+    expected, actual = (
+        score_partitions(
+            model,
+            table[features],
+            table["target"],
+            table["site"],
+            metrics=METRICS,
+            n_boot=20,
+            random_state=0,
+        )
+        for table in (frame, ddf)
     )
     assert_same_report(actual, expected)
     scorer = make_partition_scorer(["accuracy", "roc_auc"], aggregate=["worst", "mean"])
