@@ -5,7 +5,8 @@
    one ``PartitionMetrics``, each batch generated on the fly, in a fresh
    subprocess: its peak RSS (``resource.getrusage``), the AUC record included,
    before ``result()`` and after it (finalising the AUC sorts the record and
-   takes transient memory of its own).
+   takes transient memory of its own); then the same with ``roc_auc_binned``
+   (a fixed histogram per partition) in place of the exact ``roc_auc``.
 2. The per-row cost of streaming (ten 100,000-row ``update`` calls) against
    ``metrics_by_partition`` on the same 1,000,000 rows at once: medians of
    interleaved runs and their ratio.
@@ -47,6 +48,8 @@ from _common import (  # noqa: E402
 )
 
 METRICS = ["accuracy", "f1", "roc_auc", "log_loss"]
+#: The same with the fixed-memory binned AUC in place of the exact one.
+BINNED_METRICS = ["accuracy", "f1", "roc_auc_binned", "log_loss"]
 
 
 def batch(seed: int, n_rows: int, n_partitions: int):
@@ -59,12 +62,16 @@ def batch(seed: int, n_rows: int, n_partitions: int):
     return y, (p1 > 0.5).astype(np.int64), groups, proba
 
 
-def child_stream(n_rows: int, n_partitions: int, batch_rows: int) -> None:
+def child_stream(n_rows: int, n_partitions: int, batch_rows: int, binned: int) -> None:
     """Run in a fresh process: stream the rows, print peak RSS and the record."""
     from skpart import PartitionMetrics
 
     start = time.perf_counter()
-    accumulator = PartitionMetrics(METRICS, classes=[0, 1], sample_weight="balanced")
+    accumulator = PartitionMetrics(
+        BINNED_METRICS if binned else METRICS,
+        classes=[0, 1],
+        sample_weight="balanced",
+    )
     for i, first in enumerate(range(0, n_rows, batch_rows)):
         y, y_pred, groups, proba = batch(
             i, min(batch_rows, n_rows - first), n_partitions
@@ -82,7 +89,11 @@ def child_stream(n_rows: int, n_partitions: int, batch_rows: int) -> None:
             dict(
                 peak_rss=peak,
                 peak_before_result=before_result,
-                record=accumulator._stats.rank.nbytes,
+                record=(
+                    accumulator._stats.score_histogram.nbytes
+                    if binned
+                    else accumulator._stats.rank.nbytes
+                ),
                 seconds=seconds,
                 n_partitions=len(report.by_partition),
             )
@@ -90,7 +101,7 @@ def child_stream(n_rows: int, n_partitions: int, batch_rows: int) -> None:
     )
 
 
-def bench_stream(n_rows: int, n_partitions: int, batch_rows: int) -> dict:
+def bench_stream(n_rows: int, n_partitions: int, batch_rows: int, binned=0) -> dict:
     command = [
         sys.executable,
         __file__,
@@ -98,6 +109,7 @@ def bench_stream(n_rows: int, n_partitions: int, batch_rows: int) -> dict:
         str(n_rows),
         str(n_partitions),
         str(batch_rows),
+        str(binned),
     ]
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
@@ -197,7 +209,7 @@ def bench_dask(n_rows: int, repeats: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, seconds")
-    parser.add_argument("--child-stream", nargs=3, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child-stream", nargs=4, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_stream:
         child_stream(*args.child_stream)
@@ -211,6 +223,7 @@ def main() -> None:
     )
     print(machine_note())
     stream = bench_stream(n_stream, n_parts, batch_rows)
+    binned = bench_stream(n_stream, n_parts, batch_rows, binned=1)
     per_row = bench_per_row(n_row, 1_000, repeats)
     dask = bench_dask(n_dask, max(repeats - 2, 2))
     rows = [
@@ -222,6 +235,14 @@ def main() -> None:
             f"{fmt_bytes(stream['record'])} "
             f"({stream['record'] / n_stream:.1f} B/row); "
             f"{fmt_seconds(stream['seconds'])}",
+        ],
+        [
+            "the same with roc_auc_binned in place of roc_auc (fresh process)",
+            f"peak RSS {fmt_bytes(binned['peak_rss'])} (streaming "
+            f"{fmt_bytes(binned['peak_before_result'])}, then result()); "
+            f"histogram {fmt_bytes(binned['record'])} "
+            f"({binned['record'] / n_parts / 1024:.1f} KiB/partition); "
+            f"{fmt_seconds(binned['seconds'])}",
         ],
         [
             f"metrics_by_partition, {n_row:,} rows at once",

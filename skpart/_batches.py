@@ -263,9 +263,10 @@ class RankMemoryGuard:
             f"The exact record of the rank metrics (roc_auc, roc_auc_ovr) "
             f"would take about {nbytes / 2**30:.2f} GiB{rows}, more than "
             f"{RANK_MEMORY_SHARE:.0%} of this machine's memory "
-            f"({self.limit / RANK_MEMORY_SHARE / 2**30:.1f} GiB). Score the "
-            "rank metrics on a sample of the rows, or merge the partition "
-            "accumulators on a machine with more memory."
+            f"({self.limit / RANK_MEMORY_SHARE / 2**30:.1f} GiB). Use "
+            "'roc_auc_binned' (fixed memory per partition, within a bound it "
+            "checks of the exact AUC), score the rank metrics on a sample of "
+            "the rows, or merge the accumulators on a machine with more memory."
         )
 
     def check(

@@ -18,11 +18,11 @@ from sklearn.utils.validation import check_consistent_length
 from ._bootstrap import bootstrap_results
 from ._callables import CallableRows, callable_values
 from ._groups import PartitionCodebook, Partitions, encode_groups
-from ._kernels import finalise
+from ._kernels import binned_auc_bound, finalise
 from ._metric_registry import multiclass_variant, resolve_metrics, task_of
 from ._report import PartitionReport
 from ._resampling import bootstrap_seed
-from ._statistics import Batch, Statistics
+from ._statistics import SCORE_BINS, Batch, Statistics
 from ._targets import (
     ClassCodebook,
     Task,
@@ -62,7 +62,8 @@ class PartitionMetrics:
     ``roc_auc_ovr`` keep a compact per-row record (exact): 6 bytes per row,
     plus 4 (float32 probabilities) or 8 (float64) per score column (one for
     ``roc_auc``, one per class for ``roc_auc_ovr``), plus 8 with row weights.
-    User callables keep the rows themselves.
+    ``roc_auc_binned`` keeps a histogram instead: 16 KB per partition of a
+    binary target, whatever the rows. User callables keep the rows themselves.
 
     Parameters
     ----------
@@ -184,6 +185,13 @@ class PartitionMetrics:
                     "sample_weight=None or an array of one weight per row."
                 )
         needs = set().union(*(m.statistics for m in self._metrics))
+        if "score_histogram" in needs and self.n_boot is not None:
+            raise ValueError(
+                "roc_auc_binned has no bootstrap intervals: its histogram "
+                f"(partitions x 2 classes x {SCORE_BINS} bins) would be kept for "
+                f"each of the n_boot={self.n_boot} replicates. Use the exact "
+                "'roc_auc' with n_boot, or n_boot=None."
+            )
         needs |= {"class_rows"} if task == "classification" else {"moments"}
         self._needs = needs
         self._callables = [m for m in self._metrics if m.func is not None]
@@ -340,6 +348,8 @@ class PartitionMetrics:
             # The probability columns are the classes known now: fixed from here.
             self._classes.fix()
             y_proba = check_proba(y_proba, self._classes, n_rows)
+            if "score_histogram" in self._needs:
+                _check_binnable(y_proba[:, self._positive])
         elif y_proba is not None and not self._classes.fixed:
             y_proba = None  # not needed, and its columns could not be checked
         elif y_proba is not None:
@@ -377,6 +387,9 @@ class PartitionMetrics:
             self._stats = Statistics(
                 self._needs,
                 score_columns=columns,
+                histogram_column=(
+                    self._positive if "score_histogram" in self._needs else None
+                ),
                 n_replicates=1 + (self.n_boot or 0),
                 seed=self._seed,
             )
@@ -568,6 +581,8 @@ class PartitionMetrics:
             min_partition_size=self.min_partition_size,
         )
         warn_undefined(report, final, errors, self._metrics)
+        if any(m.name == "roc_auc_binned" for m in self._metrics):
+            _warn_loose_bins(report, final, pooled)
         if self.n_boot is not None:
             boot = bootstrap_results(
                 {name: values[name][1:] for name in names},
@@ -631,6 +646,47 @@ def _check_offset(row_offset: Any) -> int:
         minimum=0,
         meaning=" (the position of the batch's first row in the data)",
     )
+
+
+#: roc_auc_binned warns where it may be further than this from the exact AUC.
+BINNED_AUC_TOLERANCE = 0.005
+
+
+def _check_binnable(score: np.ndarray) -> None:
+    """Refuse scores that the [0, 1] bins of roc_auc_binned cannot hold."""
+    low, high = float(score.min()), float(score.max())
+    if low < 0 or high > 1:
+        raise ValueError(
+            "roc_auc_binned bins the positive class's probability on [0, 1], "
+            f"but y_proba's column of it ranges over [{low:g}, {high:g}]; pass "
+            "probabilities (predict_proba), or use the exact 'roc_auc', which "
+            "takes any scores."
+        )
+
+
+def _warn_loose_bins(report: PartitionReport, final, pooled) -> None:
+    """Name the partitions where roc_auc_binned may be off by more than 0.005."""
+    bound = binned_auc_bound(final)[0]
+    loose = report.by_partition["reliable"].to_numpy(bool) & (
+        bound > BINNED_AUC_TOLERANCE
+    )
+    parts = []
+    if loose.any():
+        labels = report.by_partition.index[loose]
+        parts.append(
+            f"{loose.sum()} partition(s) {truncate(labels)} (up to "
+            f"{np.nanmax(bound[loose]):.3g})"
+        )
+    pooled_bound = float(binned_auc_bound(pooled)[0, 0])
+    if pooled_bound > BINNED_AUC_TOLERANCE:
+        parts.append(f"all rows pooled (up to {pooled_bound:.3g})")
+    if parts:
+        warn(
+            f"roc_auc_binned may differ from the exact ROC AUC by more than "
+            f"{BINNED_AUC_TOLERANCE} on {' and '.join(parts)}: their scores "
+            f"crowd into few of the {SCORE_BINS} bins of [0, 1]. Use 'roc_auc' "
+            "(exact) for them."
+        )
 
 
 def _warn_too_few(boot) -> None:

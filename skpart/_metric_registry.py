@@ -127,6 +127,14 @@ METRICS: dict[str, Metric] = {
         ),
         _named("roc_auc", "proba", True, k.roc_auc, ("rank",), True),
         _named("roc_auc_ovr", "proba", True, k.roc_auc_ovr, ("rank",)),
+        _named(
+            "roc_auc_binned",
+            "proba",
+            True,
+            k.roc_auc_binned,
+            ("score_histogram",),
+            True,
+        ),
         _named("log_loss", "proba", False, k.log_loss, ("log_loss",)),
         _named("brier_score", "proba", False, k.brier_score, ("brier",), True),
         _named(

@@ -24,7 +24,10 @@ from ._axis_sums import axis_sum
 from ._resampling import poisson_multiplicities
 
 #: What a metric can need; the plan collects the union over its metrics.
-NEEDS = ("confusion", "log_loss", "brier", "rank", "moments")
+NEEDS = ("confusion", "log_loss", "brier", "rank", "score_histogram", "moments")
+#: Equal-width bins of the positive class's probability on [0, 1], for the
+#: binned ROC AUC: its memory per partition is fixed, whatever the rows.
+SCORE_BINS = 1000
 #: The plain sums, each with the partition axis second.
 _SUMMED = (
     "n_rows",
@@ -34,6 +37,7 @@ _SUMMED = (
     "confusion_rows",
     "log_loss",
     "brier",
+    "score_histogram",
 )
 
 
@@ -144,6 +148,8 @@ class Statistics:
         1, or 1 + the number of bootstrap replicates.
     score_columns : ndarray of int or None
         Probability columns the rank record keeps.
+    histogram_column : int or None
+        Probability column the score histogram bins.
     seed : int or None
         Seed of the bootstrap multiplicities (with ``n_replicates > 1``).
 
@@ -165,6 +171,9 @@ class Statistics:
         Weighted sum of ``-log(p_true)`` per true class.
     brier : ndarray, shape (R, P, K, K) or None
         Weighted sum of ``(1[true == k] - p_k)**2`` per true class and column k.
+    score_histogram : ndarray, shape (R, P, K, SCORE_BINS) or None
+        Weight of rows per true class and bin of ``histogram_column``'s
+        probability (``SCORE_BINS`` equal bins of [0, 1]; 1 is in the last).
     moments : dict of str to ndarray or None
         ``mean`` and ``m2`` of the targets, ``sse`` and ``sae`` of the errors
         (each (R, P)), ``y_min`` and ``y_max`` over rows of positive weight (P).
@@ -177,24 +186,36 @@ class Statistics:
         *,
         n_replicates: int = 1,
         score_columns: np.ndarray | None = None,
+        histogram_column: int | None = None,
         seed: int | None = None,
     ) -> None:
         self.needs = set(needs)
         self.n_replicates = n_replicates
         self.seed = seed
         self.score_columns = score_columns
+        self.histogram_column = histogram_column
         self.n_partitions = 0
         self.n_classes = 0
         self.weighted = False
         R = n_replicates
         self.n_rows = np.zeros((R, 0))
         self.weight = np.zeros((R, 0))
-        classes = needs & {"confusion", "log_loss", "brier", "rank", "class_rows"}
+        classes = needs & {
+            "confusion",
+            "log_loss",
+            "brier",
+            "rank",
+            "score_histogram",
+            "class_rows",
+        }
         self.class_rows = np.zeros((R, 0, 0)) if classes else None
         self.confusion = np.zeros((R, 0, 0, 0)) if "confusion" in needs else None
         self.confusion_rows = None
         self.log_loss = np.zeros((R, 0, 0)) if "log_loss" in needs else None
         self.brier = np.zeros((R, 0, 0, 0)) if "brier" in needs else None
+        self.score_histogram = None
+        if "score_histogram" in needs:
+            self.score_histogram = np.zeros((R, 0, 0, SCORE_BINS))
         self.moments = None
         if "moments" in needs:
             self.moments = {k: np.zeros((R, 0)) for k in ("mean", "m2", "sse", "sae")}
@@ -218,10 +239,10 @@ class Statistics:
             class_map = np.arange(old_k)
         P, K = n_partitions, n_classes
 
-        def resized(array, class_axes):
+        def resized(array, class_axes, bins=()):
             if array is None:
                 return None
-            shape = (array.shape[0], P) + (K,) * class_axes
+            shape = (array.shape[0], P) + (K,) * class_axes + bins
             out = np.zeros(shape)
             index = (slice(None), slice(0, array.shape[1]))
             if class_axes == 1:
@@ -238,6 +259,7 @@ class Statistics:
         self.confusion_rows = resized(self.confusion_rows, 2)
         self.log_loss = resized(self.log_loss, 1)
         self.brier = resized(self.brier, 2)
+        self.score_histogram = resized(self.score_histogram, 1, (SCORE_BINS,))
         if self.moments is not None:
             for key in ("mean", "m2", "sse", "sae"):
                 self.moments[key] = resized(self.moments[key], 0)
@@ -276,6 +298,21 @@ class Statistics:
             self.rank.add(batch, self.score_columns)
         requests, shift = self._requests(batch)
         self._commit(batch, self._reduce(requests, batch), shift)
+        if self.score_histogram is not None:
+            self._add_to_histogram(batch)
+
+    def _add_to_histogram(self, batch: Batch) -> None:
+        # The engine refuses a bootstrap of the binned AUC (a histogram per
+        # replicate), so this is replicate 0 alone: added in place, without a
+        # temporary array of all partitions x classes x bins.
+        assert self.n_replicates == 1
+        score = batch.y_proba[:, self.histogram_column].astype(np.float64)
+        # Probabilities are checked to lie in [0, 1]; 1.0 joins the last bin.
+        bins = np.minimum((score * SCORE_BINS).astype(np.int64), SCORE_BINS - 1)
+        keys = (batch.codes * self.n_classes + batch.y_true) * SCORE_BINS + bins
+        weight = np.ones(batch.n_rows) if batch.weight is None else batch.weight
+        self.score_histogram = np.ascontiguousarray(self.score_histogram)
+        np.add.at(self.score_histogram.reshape(-1), keys, weight)
 
     def _requests(self, batch: Batch) -> tuple[dict, np.ndarray | None]:
         """List what to sum for this batch: name -> (cell keys, n_cells, values)."""
@@ -297,6 +334,7 @@ class Statistics:
                 requests["class_rows"] = (codes * K + batch.y_true, P * K, None)
         if self.log_loss is not None or self.brier is not None:
             requests.update(self._proba_requests(batch))
+
         shift = None
         if self.moments is not None:
             moment_requests, shift = self._moment_requests(batch)
