@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 import warnings
 
 import numpy as np
@@ -102,8 +103,19 @@ def test_crowded_scores_are_named_in_a_warning():
     y, _, groups, _ = make_case(1)
     # Both classes' scores within 0.5 +- 0.001: most pairs share a bin.
     p = 0.5 + 0.0003 * y + np.random.default_rng(1).normal(0, 0.0003, len(y))
-    with pytest.warns(UserWarning, match=r"roc_auc_binned may differ .* 'roc_auc'"):
+    with pytest.warns(
+        UserWarning, match=r"roc_auc_binned may differ .* 'roc_auc'"
+    ) as w:
         score(y, p, groups, sample_weight=None)
+    # The bounds it states are those of the definition, computed here.
+    ones = np.ones(len(y))
+    per_partition = [
+        tied_pair_share(y[groups == g], p[groups == g], ones[groups == g])
+        for g in np.unique(groups)
+    ]
+    stated = re.findall(r"up to ([0-9.e-]+)\)", str(w[0].message))
+    assert float(stated[0]) == pytest.approx(max(per_partition), rel=1e-3)
+    assert float(stated[1]) == pytest.approx(tied_pair_share(y, p, ones), rel=1e-3)
 
 
 def test_batches_and_merges_give_the_same_values():
