@@ -2,9 +2,9 @@
 
 Every caller (``metrics_by_partition``, ``score_partitions``, the scorer,
 cross-validation, ``PartitionMonitor``, Dask) goes through
-:class:`PartitionMetrics`: validation, the encoding of classes and partitions,
-the metric loop, the callable loop and the undefined-value warning exist here
-once.
+:class:`PartitionMetrics`: validation and the encoding of classes and
+partitions exist here once, and its ``result()`` hands the statistics to
+``skpart._finalising`` (the metric loop, the callable loop, the warnings).
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_consistent_length
 
-from ._bootstrap import bootstrap_results
-from ._callables import CallableRows, callable_values
+from ._finalising import build_report
 from ._groups import PartitionCodebook, Partitions, encode_groups
-from ._kernels import binned_auc_bound, finalise
 from ._metric_registry import multiclass_variant, resolve_metrics, task_of
 from ._report import PartitionReport
 from ._resampling import bootstrap_seed
@@ -34,9 +32,7 @@ from ._targets import (
     values_1d,
 )
 from ._text import truncate
-from ._undefined import warn_undefined
 from ._validation import check_fraction, check_int
-from ._warnings import warn
 from ._weights import check_weight_array, check_weighting
 
 #: Rows handed to the statistics at a time: bounds the working memory.
@@ -534,67 +530,20 @@ class PartitionMetrics:
         if stats.moments is not None:
             stats.moments = dict(stats.moments)
         stats.reorder(order)
-        partition_labels = self._partitions.partition_labels.take(order)
         classification = self._task == "classification"
-        final = finalise(
+        return build_report(
             stats,
+            self._partitions.partition_labels.take(order),
+            order,
+            self._rows,
+            metrics=self._metrics,
             balanced=self.sample_weight == "balanced",
             positive=self._positive if classification else 0,
             n_classes=self._classes.n_classes if classification else 0,
-        )
-        # The finalised view holds the rank record joined into single arrays:
-        # the per-batch copy renumbered by reorder() is not needed through
-        # the sorts that follow (40 MB of 10 million rows).
-        stats.rank = None
-        pooled = final.pooled()
-        values, overall = {}, {}
-        with np.errstate(divide="ignore", invalid="ignore"):
-            for metric in self._metrics:
-                if metric.kernel is not None:
-                    values[metric.name] = _defined(metric.kernel(final), final)
-                    overall[metric.name] = _defined(metric.kernel(pooled), pooled)[:, 0]
-        errors = {}
-        if self._callables:
-            inverse = np.empty_like(order)
-            inverse[order] = np.arange(order.shape[0])
-            rows = CallableRows(
-                self._rows,
-                inverse,
-                len(order),
-                balanced=self.sample_weight == "balanced",
-                positive=self._positive if classification else 0,
-            )
-            for metric in self._callables:
-                values[metric.name], overall[metric.name], errors[metric.name] = (
-                    callable_values(
-                        metric, rows, seed=self._seed, n_replicates=stats.n_replicates
-                    )
-                )
-        names = [m.name for m in self._metrics]
-        report = PartitionReport.from_arrays(
-            {name: values[name][0] for name in names},
-            partition_labels=partition_labels,
-            n_samples=final.n_rows[0].astype(np.int64),
-            weight=final.weight[0],
-            overall={name: float(overall[name][0]) for name in names},
-            greater_is_better={m.name: m.greater_is_better for m in self._metrics},
+            seed=self._seed,
             min_partition_size=self.min_partition_size,
+            confidence_level=self.confidence_level,
         )
-        warn_undefined(report, final, errors, self._metrics)
-        if any(m.name == "roc_auc_binned" for m in self._metrics):
-            _warn_loose_bins(report, final, pooled)
-        if self.n_boot is not None:
-            boot = bootstrap_results(
-                {name: values[name][1:] for name in names},
-                {name: overall[name][1:] for name in names},
-                partition_labels=partition_labels,
-                reliable=report.by_partition["reliable"].to_numpy(bool),
-                greater_is_better=report.greater_is_better,
-                confidence_level=self.confidence_level,
-            )
-            report._set_bootstrap(boot)
-            _warn_too_few(boot)
-        return report
 
     # --- pickling ------------------------------------------------------------
 
@@ -611,13 +560,6 @@ class PartitionMetrics:
             f"{self._n_rows} rows in {self._n_batches} batch(es), "
             f"{self._partitions.n_partitions} partitions)"
         )
-
-
-def _defined(values: np.ndarray, final) -> np.ndarray:
-    """NaN where a partition's weights sum to 0 (sklearn raises there)."""
-    values = np.array(values, dtype=np.float64)
-    values[final.weight == 0] = np.nan
-    return values
 
 
 def _n_rows(y: Any, name: str) -> int:
@@ -648,10 +590,6 @@ def _check_offset(row_offset: Any) -> int:
     )
 
 
-#: roc_auc_binned warns where it may be further than this from the exact AUC.
-BINNED_AUC_TOLERANCE = 0.005
-
-
 def _check_binnable(score: np.ndarray) -> None:
     """Refuse scores that the [0, 1] bins of roc_auc_binned cannot hold."""
     low, high = float(score.min()), float(score.max())
@@ -661,45 +599,6 @@ def _check_binnable(score: np.ndarray) -> None:
             f"but y_proba's column of it ranges over [{low:g}, {high:g}]; pass "
             "probabilities (predict_proba), or use the exact 'roc_auc', which "
             "takes any scores."
-        )
-
-
-def _warn_loose_bins(report: PartitionReport, final, pooled) -> None:
-    """Name the partitions where roc_auc_binned may be off by more than 0.005."""
-    bound = binned_auc_bound(final)[0]
-    loose = report.by_partition["reliable"].to_numpy(bool) & (
-        bound > BINNED_AUC_TOLERANCE
-    )
-    parts = []
-    if loose.any():
-        labels = report.by_partition.index[loose]
-        parts.append(
-            f"{loose.sum()} partition(s) {truncate(labels)} (up to "
-            f"{np.nanmax(bound[loose]):.3g})"
-        )
-    pooled_bound = float(binned_auc_bound(pooled)[0, 0])
-    if pooled_bound > BINNED_AUC_TOLERANCE:
-        parts.append(f"all rows pooled (up to {pooled_bound:.3g})")
-    if parts:
-        warn(
-            f"roc_auc_binned may differ from the exact ROC AUC by more than "
-            f"{BINNED_AUC_TOLERANCE} on {' and '.join(parts)}: their scores "
-            f"crowd into few of the {SCORE_BINS} bins of [0, 1]. Use 'roc_auc' "
-            "(exact) for them."
-        )
-
-
-def _warn_too_few(boot) -> None:
-    if boot.too_few:
-        described = "; ".join(
-            f"{metric!r} on {truncate(labels)}"
-            for metric, labels in boot.too_few.items()
-        )
-        warn(
-            "Fewer than 90% of the bootstrap replicates are defined, so the "
-            f"interval is NaN, for {described} (small partitions, or one class "
-            "in many replicates). Merge small partitions or raise "
-            "min_partition_size."
         )
 
 

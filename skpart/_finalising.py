@@ -1,0 +1,171 @@
+"""The engine's last stage: summed statistics into a PartitionReport.
+
+:class:`~skpart.PartitionMetrics` prepares, accumulates and merges; this
+module finalises. The final row weights are applied (:func:`finalise`), every
+named metric is computed for all partitions and replicates at once, the user
+callables run over their kept rows, and the report is built with its
+warnings: undefined values, binned AUCs that may be off, and intervals with
+too few defined replicates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._bootstrap import bootstrap_results
+from ._callables import CallableRows, callable_values
+from ._kernels import binned_auc_bound, finalise
+from ._metric_registry import Metric
+from ._report import PartitionReport
+from ._statistics import SCORE_BINS, Statistics
+from ._text import truncate
+from ._undefined import warn_undefined
+from ._warnings import warn
+
+#: roc_auc_binned warns where it may be further than this from the exact AUC.
+BINNED_AUC_TOLERANCE = 0.005
+
+
+def build_report(
+    stats: Statistics,
+    partition_labels: pd.Index,
+    order: np.ndarray,
+    rows: list[dict],
+    *,
+    metrics: list[Metric],
+    balanced: bool,
+    positive: int,
+    n_classes: int,
+    seed: int | None,
+    min_partition_size: int,
+    confidence_level: float,
+) -> PartitionReport:
+    """Finalise ``stats`` (partitions already in report order) into a report.
+
+    Parameters
+    ----------
+    stats : Statistics
+        A copy of the accumulated statistics, reordered by ``order``.
+    partition_labels : pandas.Index
+        The partitions' labels in report order.
+    order : ndarray of int
+        Report position -> accumulation code (the codes of ``rows``).
+    rows : list of dict
+        The batches kept for user callables (empty without callables).
+    metrics : list of Metric
+    balanced : bool
+        Whether ``"balanced"`` weights are applied.
+    positive, n_classes : int
+        The positive class's index and the number of classes (0 for
+        regression).
+    seed : int or None
+        The bootstrap seed (with replicates).
+    min_partition_size : int
+    confidence_level : float
+
+    Returns
+    -------
+    PartitionReport
+    """
+    final = finalise(stats, balanced=balanced, positive=positive, n_classes=n_classes)
+    # The finalised view holds the rank record joined into single arrays:
+    # the per-batch copy renumbered by reorder() is not needed through
+    # the sorts that follow (40 MB of 10 million rows).
+    stats.rank = None
+    pooled = final.pooled()
+    values, overall = {}, {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for metric in metrics:
+            if metric.kernel is not None:
+                values[metric.name] = _defined(metric.kernel(final), final)
+                overall[metric.name] = _defined(metric.kernel(pooled), pooled)[:, 0]
+    errors = {}
+    callables = [m for m in metrics if m.func is not None]
+    if callables:
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(order.shape[0])
+        kept = CallableRows(
+            rows, inverse, len(order), balanced=balanced, positive=positive
+        )
+        for metric in callables:
+            values[metric.name], overall[metric.name], errors[metric.name] = (
+                callable_values(
+                    metric, kept, seed=seed, n_replicates=stats.n_replicates
+                )
+            )
+    names = [m.name for m in metrics]
+    report = PartitionReport.from_arrays(
+        {name: values[name][0] for name in names},
+        partition_labels=partition_labels,
+        n_samples=final.n_rows[0].astype(np.int64),
+        weight=final.weight[0],
+        overall={name: float(overall[name][0]) for name in names},
+        greater_is_better={m.name: m.greater_is_better for m in metrics},
+        min_partition_size=min_partition_size,
+    )
+    warn_undefined(report, final, errors, metrics)
+    if any(m.name == "roc_auc_binned" for m in metrics):
+        _warn_loose_bins(report, final, pooled)
+    if stats.n_replicates > 1:
+        boot = bootstrap_results(
+            {name: values[name][1:] for name in names},
+            {name: overall[name][1:] for name in names},
+            partition_labels=partition_labels,
+            reliable=report.by_partition["reliable"].to_numpy(bool),
+            greater_is_better=report.greater_is_better,
+            confidence_level=confidence_level,
+        )
+        report._set_bootstrap(boot)
+        _warn_too_few(boot)
+    return report
+
+
+def _defined(values: np.ndarray, final) -> np.ndarray:
+    """NaN where a partition's weights sum to 0 (sklearn raises there)."""
+    values = np.array(values, dtype=np.float64)
+    values[final.weight == 0] = np.nan
+    return values
+
+
+#: roc_auc_binned warns where it may be further than this from the exact AUC.
+BINNED_AUC_TOLERANCE = 0.005
+
+
+def _warn_loose_bins(report: PartitionReport, final, pooled) -> None:
+    """Name the partitions where roc_auc_binned may be off by more than 0.005."""
+    bound = binned_auc_bound(final)[0]
+    loose = report.by_partition["reliable"].to_numpy(bool) & (
+        bound > BINNED_AUC_TOLERANCE
+    )
+    parts = []
+    if loose.any():
+        labels = report.by_partition.index[loose]
+        parts.append(
+            f"{loose.sum()} partition(s) {truncate(labels)} (up to "
+            f"{np.nanmax(bound[loose]):.3g})"
+        )
+    pooled_bound = float(binned_auc_bound(pooled)[0, 0])
+    if pooled_bound > BINNED_AUC_TOLERANCE:
+        parts.append(f"all rows pooled (up to {pooled_bound:.3g})")
+    if parts:
+        warn(
+            f"roc_auc_binned may differ from the exact ROC AUC by more than "
+            f"{BINNED_AUC_TOLERANCE} on {' and '.join(parts)}: their scores "
+            f"crowd into few of the {SCORE_BINS} bins of [0, 1]. Use 'roc_auc' "
+            "(exact) for them."
+        )
+
+
+def _warn_too_few(boot) -> None:
+    if boot.too_few:
+        described = "; ".join(
+            f"{metric!r} on {truncate(labels)}"
+            for metric, labels in boot.too_few.items()
+        )
+        warn(
+            "Fewer than 90% of the bootstrap replicates are defined, so the "
+            f"interval is NaN, for {described} (small partitions, or one class "
+            "in many replicates). Merge small partitions or raise "
+            "min_partition_size."
+        )
