@@ -290,7 +290,6 @@ def score_batches(
     data: Any,
     accumulator: PartitionMetrics,
     *,
-    needs_proba: bool,
     verbose: int = 0,
     name: str = "X",
     weighted: Any = None,
@@ -302,7 +301,7 @@ def score_batches(
     given, builds the accumulator to use if the first batch carries weights
     (``sample_weight="auto"`` then means those weights, as an array would).
     """
-    from ._score_partitions import predict_once  # it dispatches here
+    from ._score_partitions import add_predictions  # it dispatches here
 
     check_batch_source(data, name)
     total = n_batches(data)
@@ -318,12 +317,12 @@ def score_batches(
         if position == 0 and weight is not None and weighted is not None:
             accumulator = weighted()
         try:
-            y_pred, y_proba = predict_once(estimator, X, needs_proba)
-            accumulator.update(
+            add_predictions(
+                accumulator,
+                estimator,
+                X,
                 y,
-                y_pred,
                 groups,
-                y_proba=y_proba,
                 sample_weight=weight,
                 row_offset=first_row,
             )

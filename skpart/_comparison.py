@@ -27,7 +27,7 @@ from ._resampling import (
     bootstrap_seed,
     percentile_intervals,
 )
-from ._score_partitions import accumulator_for, needs_proba, predict_once
+from ._score_partitions import accumulator_for, add_predictions
 from ._text import truncate
 
 #: Fields of each metric in ``by_partition`` and ``overall``, in column order.
@@ -504,8 +504,7 @@ def compare_partitions(
             confidence_level=confidence_level,
             random_state=seed,
         )
-        y_pred, y_proba = predict_once(estimator, X, needs_proba(accumulator))
-        accumulator.update(y, y_pred, groups, y_proba=y_proba, sample_weight=weights)
+        add_predictions(accumulator, estimator, X, y, groups, sample_weight=weights)
         reports.append(accumulator.result())
     return PartitionComparison(*reports, tolerance=tolerance)
 

@@ -44,7 +44,6 @@ def score_dask(
     accumulator: PartitionMetrics,
     *,
     weights: Any,
-    needs_proba: bool,
     verbose: int = 0,
 ) -> PartitionReport:
     """Score ``estimator`` on Dask collections block by block; see module doc."""
@@ -63,9 +62,7 @@ def score_dask(
     else:
         shipped = dask.delayed(estimator, name=f"skpart-estimator-{token}")
     partials = [
-        dask.delayed(_score_block)(
-            shipped, template, *block, offset, needs_proba, position
-        )
+        dask.delayed(_score_block)(shipped, template, *block, offset, position)
         for position, (block, offset) in enumerate(zip(blocks, offsets, strict=True))
     ]
     merged = _tree_merge(partials, template)
@@ -99,9 +96,9 @@ def _client():
         return None
 
 
-def _score_block(estimator, template, X, y, groups, weight, offset, needs, position):
+def _score_block(estimator, template, X, y, groups, weight, offset, position):
     """One block: predict once, add it to a copy of the template."""
-    from ._score_partitions import predict_once
+    from ._score_partitions import add_predictions
 
     accumulator = copy.deepcopy(template)  # never mutate an input: retries rerun
     n_rows = _n_rows(X)
@@ -119,12 +116,12 @@ def _score_block(estimator, template, X, y, groups, weight, offset, needs, posit
             "columns of one Dask DataFrame, or arrays rechunked to X.chunks[0]."
         )
     try:
-        y_pred, y_proba = predict_once(estimator, X, needs)
-        accumulator.update(
+        add_predictions(
+            accumulator,
+            estimator,
+            X,
             y,
-            y_pred,
             groups,
-            y_proba=y_proba,
             sample_weight=weight,
             row_offset=int(offset),
         )

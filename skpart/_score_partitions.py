@@ -45,6 +45,31 @@ def predict_once(estimator: Any, X: Any, needs_proba: bool):
     return classes[np.argmax(y_proba, axis=1)], y_proba
 
 
+def add_predictions(
+    accumulator: PartitionMetrics,
+    estimator: Any,
+    X: Any,
+    y: Any,
+    groups: Any,
+    *,
+    sample_weight: Any = None,
+    row_offset: int | None = None,
+) -> PartitionMetrics:
+    """Predict ``X`` once (probabilities if the metrics read them) and add it.
+
+    The one step of every path: in memory, per batch, per Dask block.
+    """
+    y_pred, y_proba = predict_once(estimator, X, needs_proba(accumulator))
+    return accumulator.update(
+        y,
+        y_pred,
+        groups,
+        y_proba=y_proba,
+        sample_weight=sample_weight,
+        row_offset=row_offset,
+    )
+
+
 def accumulator_for(
     estimator: Any,
     metrics: Any,
@@ -220,7 +245,6 @@ default=None
             estimator,
             X,
             accumulator,
-            needs_proba=needs_proba(accumulator),
             verbose=verbose,
             # Weighted batches stand for a weight array: "auto" uses them.
             weighted=None
@@ -239,9 +263,8 @@ default=None
             groups,
             accumulator,
             weights=weights,
-            needs_proba=needs_proba(accumulator),
             verbose=verbose,
         )
-    y_pred, y_proba = predict_once(estimator, X, needs_proba(accumulator))
-    accumulator.update(y, y_pred, groups, y_proba=y_proba, sample_weight=weights)
-    return accumulator.result()
+    return add_predictions(
+        accumulator, estimator, X, y, groups, sample_weight=weights
+    ).result()
