@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +13,10 @@ from sklearn.metrics import roc_auc_score
 import skpart._batches
 from skpart import PartitionMetricWarning, score_partitions
 
+from . import _reports as reports
+
 METRICS = ["accuracy", "f1", "roc_auc", "log_loss", "brier_score"]
+assert_same_report = partial(reports.assert_same_report, metrics=METRICS)
 
 
 @pytest.fixture(scope="module")
@@ -30,33 +35,6 @@ def batches_of(X, y, groups, size, weight=None):
         rows = slice(start, start + size)
         batch = (X[rows], y[rows], groups[rows])
         yield batch if weight is None else (*batch, weight[rows])
-
-
-def assert_same_report(actual, expected, metrics=METRICS):
-    pd.testing.assert_index_equal(
-        actual.by_partition.index, expected.by_partition.index
-    )
-    np.testing.assert_allclose(
-        actual.by_partition[metrics].to_numpy(),
-        expected.by_partition[metrics].to_numpy(),
-        rtol=1e-10,
-    )
-    np.testing.assert_array_equal(
-        actual.by_partition["n_samples"], expected.by_partition["n_samples"]
-    )
-    np.testing.assert_allclose(
-        actual.overall[metrics].to_numpy(float),
-        expected.overall[metrics].to_numpy(float),
-        rtol=1e-10,
-    )
-    if "roc_auc" in metrics:  # a rank metric: exact
-        np.testing.assert_array_equal(
-            actual.by_partition["roc_auc"], expected.by_partition["roc_auc"]
-        )
-    if expected.intervals is not None:
-        np.testing.assert_allclose(
-            actual.intervals.to_numpy(), expected.intervals.to_numpy(), rtol=1e-10
-        )
 
 
 @pytest.mark.parametrize("container", ["list", "generator", "map"])
@@ -122,7 +100,7 @@ def test_several_group_columns_in_batches(data):
         for i in range(0, len(y), 1000)
     ]
     actual = score_partitions(model, batches, metrics="accuracy")
-    assert_same_report(actual, expected, ["accuracy"])
+    assert_same_report(actual, expected, metrics=["accuracy"])
 
 
 def test_verbose_prints_rows_so_far_and_default_prints_nothing(data, capsys):
@@ -179,7 +157,7 @@ def test_a_bad_batch_names_its_position_and_keeps_the_batches_before(data, bad, 
     expected = score_partitions(
         model, X[:600], y[:600], groups[:600], metrics=["accuracy", "roc_auc"]
     )
-    assert_same_report(kept, expected, ["accuracy", "roc_auc"])
+    assert_same_report(kept, expected, metrics=["accuracy", "roc_auc"])
 
 
 def test_a_bad_first_batch_is_named_too(data):

@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -14,10 +15,13 @@ from sklearn.linear_model import LogisticRegression
 
 from skpart import make_partition_scorer, score_partitions
 
+from . import _reports as reports
+
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
 METRICS = ["accuracy", "f1", "roc_auc", "log_loss", "balanced_accuracy"]
+assert_same_report = partial(reports.assert_same_report, metrics=METRICS)
 CHUNK = 700
 
 #: Times this process unpickled a CountingClassifier (read on each worker).
@@ -61,38 +65,6 @@ def dask_arrays(X, y, groups, chunk=CHUNK):
         da.from_array(y, chunks=chunk),
         da.from_array(groups, chunks=chunk),
     )
-
-
-def assert_same_report(actual, expected, metrics=METRICS):
-    pd.testing.assert_index_equal(
-        actual.by_partition.index, expected.by_partition.index
-    )
-    np.testing.assert_allclose(
-        actual.by_partition[metrics].to_numpy(),
-        expected.by_partition[metrics].to_numpy(),
-        rtol=1e-10,
-    )
-    np.testing.assert_array_equal(
-        actual.by_partition["n_samples"], expected.by_partition["n_samples"]
-    )
-    np.testing.assert_allclose(
-        actual.overall[metrics].to_numpy(float),
-        expected.overall[metrics].to_numpy(float),
-        rtol=1e-10,
-    )
-    if "roc_auc" in metrics:  # a rank metric: exact
-        np.testing.assert_array_equal(
-            actual.by_partition["roc_auc"], expected.by_partition["roc_auc"]
-        )
-    if expected.intervals is not None:
-        np.testing.assert_allclose(
-            actual.intervals.to_numpy(), expected.intervals.to_numpy(), rtol=1e-10
-        )
-        np.testing.assert_allclose(
-            actual.overall_intervals.to_numpy(),
-            expected.overall_intervals.to_numpy(),
-            rtol=1e-10,
-        )
 
 
 # --- dask's default scheduler (these run before the cluster fixture starts) ---
