@@ -29,6 +29,7 @@ from ._resampling import (
 )
 from ._score_partitions import accumulator_for, add_predictions
 from ._text import truncate
+from ._validation import check_nonnegative
 
 #: Fields of each metric in ``by_partition`` and ``overall``, in column order.
 FIELDS = ("baseline", "candidate", "difference", "low", "high", "p_value", "regressed")
@@ -473,16 +474,12 @@ def compare_partitions(
             "integer >= 1 (the default 1000, or a few hundred for a quick look)."
         )
     check_bootstrap(n_boot, confidence_level)
-    if (
-        not isinstance(tolerance, numbers.Real)
-        or isinstance(tolerance, bool)
-        or not 0 <= tolerance < np.inf
-    ):
-        raise ValueError(
-            f"tolerance must be a finite number >= 0 (the drop, in the metric's "
-            f"units, that is not a regression), got tolerance={tolerance!r}; "
-            "pass 0 to flag any drop."
-        )
+    check_nonnegative(
+        tolerance,
+        "tolerance",
+        meaning=" (the drop, in the metric's units, that is not a regression; "
+        "pass 0 to flag any drop)",
+    )
     if y is None:
         raise ValueError(
             "y is None: compare_partitions needs the true targets of X "

@@ -20,6 +20,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._validation import check_nonnegative
+
 __all__ = [
     "BootstrapIntervals",
     "benjamini_hochberg",
@@ -488,15 +490,7 @@ def bootstrap_p_values(
     >>> float(bootstrap_p_values(d, tolerance=0.15))
     0.5
     """
-    if (
-        not isinstance(tolerance, numbers.Real)
-        or isinstance(tolerance, bool)
-        or not 0 <= tolerance < np.inf
-    ):
-        raise ValueError(
-            f"tolerance must be a finite non-negative number, got "
-            f"tolerance={tolerance!r}."
-        )
+    check_nonnegative(tolerance, "tolerance")
     differences = np.asarray(differences, dtype=float)
     defined = ~np.isnan(differences)
     n_defined = defined.sum(axis=axis)

@@ -26,6 +26,26 @@ def check_int(value: Any, name: str, *, minimum: int, meaning: str = "") -> int:
     return int(value)
 
 
+def check_nonnegative(value: Any, name: str, *, meaning: str = "") -> float:
+    """Refuse ``value`` unless it is a finite number >= 0 (bools refused).
+
+    Examples
+    --------
+    >>> from skpart._validation import check_nonnegative
+    >>> check_nonnegative(0.01, "tolerance")
+    0.01
+    """
+    if (
+        not isinstance(value, numbers.Real)
+        or isinstance(value, bool)
+        or not 0 <= value < float("inf")
+    ):
+        raise ValueError(
+            f"{name} must be a finite number >= 0{meaning}; got {name}={value!r}."
+        )
+    return float(value)
+
+
 def check_fraction(value: Any, name: str, *, example: str = "0.95") -> float:
     """Refuse ``value`` unless it is a number strictly between 0 and 1.
 
