@@ -37,7 +37,7 @@ from _common import (  # noqa: E402
     spread,
 )
 
-from skpart._groups import encode_groups, partition_indices  # noqa: E402
+from skpart._inputs.groups import encode_groups, partition_indices  # noqa: E402
 from skpart.keras._monitor import PartitionMonitor  # noqa: E402
 
 

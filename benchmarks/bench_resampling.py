@@ -48,7 +48,7 @@ from _common import (  # noqa: E402
     spread,
 )
 
-from skpart._resampling import (  # noqa: E402
+from skpart._bootstrap.resampling import (  # noqa: E402
     _BLOCK_ROWS,
     _philox,
     _philox_key,

@@ -10,7 +10,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-import skpart._batches
+import skpart._engine.memory
 from skpart import PartitionMetricWarning, score_partitions
 
 from . import _reports as reports
@@ -201,13 +201,13 @@ def test_verbose_must_be_a_non_negative_integer(data):
 def test_rank_record_warns_before_outgrowing_its_memory_share(data, monkeypatch):
     model, X, y, groups = data
     # 3000 rows at 6 + 8 bytes: about 42 kB, against a 25% share of 100 kB.
-    monkeypatch.setattr(skpart._batches, "total_memory", lambda: 100_000)
+    monkeypatch.setattr(skpart._engine.memory, "total_memory", lambda: 100_000)
     with pytest.warns(PartitionMetricWarning, match="rank metrics.*25%"):
         score_partitions(model, batches_of(X, y, groups, 1000), metrics="roc_auc")
     with pytest.warns(PartitionMetricWarning, match="rank metrics") as record:
         score_partitions(model, batches_of(X, y, groups, 100), metrics="roc_auc")
     assert sum("rank metrics" in str(w.message) for w in record) == 1  # once
-    monkeypatch.setattr(skpart._batches, "total_memory", lambda: 10**12)
+    monkeypatch.setattr(skpart._engine.memory, "total_memory", lambda: 10**12)
     import warnings
 
     with warnings.catch_warnings():

@@ -12,7 +12,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.utils.class_weight import compute_sample_weight
 
 from skpart import PartitionMetrics, metrics_by_partition
-from skpart._statistics import SCORE_BINS
+from skpart._metrics.statistics import SCORE_BINS
 
 METRICS = ["roc_auc_binned"]
 

@@ -10,7 +10,7 @@ from sklearn import metrics as skm
 from sklearn.utils.class_weight import compute_sample_weight
 
 from skpart import PartitionMetrics, PartitionMetricWarning, metrics_by_partition
-from skpart._resampling import poisson_multiplicities
+from skpart._bootstrap.resampling import poisson_multiplicities
 
 N, B, SEED = 600, 40, 7
 

@@ -9,7 +9,7 @@ from sklearn.metrics import accuracy_score
 from sklearn.utils.class_weight import compute_sample_weight
 
 from skpart import metrics_by_partition, score_partitions
-from skpart._groups import encode_groups, partition_indices
+from skpart._inputs.groups import encode_groups, partition_indices
 
 LABELS = ["b", "a", "c", "a", "b", "b"]
 

@@ -73,3 +73,85 @@ def test_no_module_outside_skpart_keras_imports_keras_tensorflow_or_scikeras():
         if root in HEAVY
     ]
     assert offenders == []
+
+
+# The layers of DESIGN.md, in import order: a module may import its own layer
+# and the layers before it, never one after it. The base modules (compat
+# shims, messages) serve every layer; the package's __init__ re-exports.
+LAYERS = (
+    ("_compat", "_messages"),
+    ("_inputs",),
+    ("_bootstrap",),
+    ("_metrics",),
+    ("_results",),
+    ("_engine",),
+    ("_distributed",),
+    ("_adapters",),
+    ("keras",),
+)
+RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
+
+
+def _skpart_imports(path):
+    """(line, imported skpart module, at module level?) for each skpart import."""
+    module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    package = module.split(".")[:-1]  # a relative import's starting package
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    top_level = {id(node) for node in tree.body}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            names = (
+                [target] if node.module else [f"{target}.{a.name}" for a in node.names]
+            )
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        for name in names:
+            if name.split(".")[0] == "skpart":
+                yield node.lineno, name, id(node) in top_level
+
+
+def _layer(module):
+    parts = module.split(".")
+    if len(parts) < 2:
+        return None  # the package itself
+    return parts[1].removesuffix(".py")
+
+
+def test_each_layer_imports_only_from_the_layers_before_it():
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        own = _layer(".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts))
+        if own in (None, "__init__"):
+            continue  # skpart/__init__.py re-exports every layer
+        assert own in RANK, f"{path} is in no layer of DESIGN.md"
+        for line, target, _ in _skpart_imports(path):
+            layer = _layer(target)
+            if layer is not None and RANK[layer] > RANK[own]:
+                where = path.relative_to(PACKAGE.parent)
+                offenders.append(f"{where}:{line} ({own}) imports {target}")
+    assert offenders == []
+
+
+def test_skpart_modules_are_imported_at_module_level_only():
+    # A function-level import of skpart's own code would hide a cycle.
+    hidden = [
+        f"{path.relative_to(PACKAGE.parent)}:{line} imports {target}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for line, target, top in _skpart_imports(path)
+        if not top
+    ]
+    assert hidden == []
+
+
+def test_no_loose_modules_beside_the_layer_folders():
+    loose = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert loose == ["__init__.py", "_compat.py", "_messages.py"]
+    folders = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists())
+    assert folders == sorted(name for names in LAYERS[1:] for name in names)

@@ -14,8 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
-from skpart import _axis_sums, _kernels, _statistics, metrics_by_partition
-from skpart._metric_registry import METRICS
+from skpart import metrics_by_partition
+from skpart._metrics import axis_sums as _axis_sums
+from skpart._metrics import kernels as _kernels
+from skpart._metrics import statistics as _statistics
+from skpart._metrics.registry import METRICS
 
 RTOL = 1e-9
 

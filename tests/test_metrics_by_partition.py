@@ -14,7 +14,7 @@ from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.utils.class_weight import compute_sample_weight
 
 from skpart import PartitionMetricWarning, metrics_by_partition
-from skpart._metric_registry import METRICS, resolve_metrics
+from skpart._metrics.registry import METRICS, resolve_metrics
 
 RNG = np.random.default_rng(42)
 N = 120

@@ -12,7 +12,7 @@ import pytest
 from sklearn import metrics as skm
 
 from skpart import PartitionMetrics, PartitionMetricWarning, metrics_by_partition
-from skpart._metric_registry import METRICS
+from skpart._metrics.registry import METRICS
 
 RTOL = 1e-12
 BINARY = [n for n, m in METRICS.items() if m.task == "classification"]

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.collections import LineCollection, PathCollection  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from skpart._plotting import plot_partition_history  # noqa: E402
+from skpart._results.charts import plot_partition_history  # noqa: E402
 
 WORST_STYLE = "background-color:#f6c9c9"
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from skpart._resampling import (
+from skpart._bootstrap.resampling import (
     _REFINE_BITS,
     _poisson1_from_bits,
     benjamini_hochberg,

@@ -15,7 +15,7 @@ from sklearn.svm import SVC
 from sklearn.utils.class_weight import compute_sample_weight
 
 from skpart import score_partitions
-from skpart._score_partitions import predict_once
+from skpart._engine.predictions import predict_once
 
 X_CLF, Y_CLF = make_classification(n_samples=150, n_features=5, random_state=0)
 LABELS = np.array(["neg", "pos"])[Y_CLF]

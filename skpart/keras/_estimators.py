@@ -22,9 +22,10 @@ from sklearn.utils import ClassifierTags, RegressorTags
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d, validate_data
 
+from .._adapters.score_partitions import score_partitions
 from .._compat import _num_samples, _safe_indexing
-from .._groups import encode_groups
-from .._metric_registry import resolve_metrics
+from .._inputs.groups import encode_groups
+from .._metrics.registry import resolve_metrics
 from ._callbacks import flatten_callbacks, monitors_first, partition_history
 from ._compat import (
     compiled_metric_names,
@@ -398,8 +399,6 @@ class _PartitionAwareMixin:
         PartitionReport
             Per-partition metrics, the pooled metrics and their summary.
         """
-        from .._score_partitions import score_partitions
-
         return score_partitions(
             self,
             X,

@@ -2,7 +2,7 @@
 
 The monitor only turns the model's outputs into the engine's inputs (labels
 and probabilities, as SciKeras's target encoder decodes them); the engine of
-:mod:`skpart._engine` computes everything, as for ``score_partitions``.
+:mod:`skpart._engine.accumulator` computes everything, as for ``score_partitions``.
 """
 
 from __future__ import annotations
@@ -15,16 +15,15 @@ import numpy as np
 import pandas as pd
 from sklearn.base import is_classifier
 
-from .._batches import check_batch_source, is_batch_source, iter_batches
-from .._engine import PartitionMetrics
-from .._groups import encode_groups
-from .._metric_registry import resolve_metrics, task_of
-from .._plotting import plot_partition_history
-from .._targets import labels_1d, target_type
-from .._text import truncate
-from .._validation import check_fraction, check_int
-from .._warnings import PartitionMetricWarning, warn
-from .._weights import check_weight_array, check_weighting, resolve_weighting
+from .._adapters.batches import check_batch_source, is_batch_source, iter_batches
+from .._engine.accumulator import PartitionMetrics
+from .._inputs.groups import encode_groups
+from .._inputs.targets import labels_1d, target_type
+from .._inputs.validation import check_fraction, check_int
+from .._inputs.weights import check_weight_array, check_weighting, resolve_weighting
+from .._messages import PartitionMetricWarning, truncate, warn
+from .._metrics.registry import resolve_metrics, task_of
+from .._results.charts import plot_partition_history
 from ._predict import n_samples, predict_in_batches
 
 #: Aggregates written into the epoch logs, as ``{prefix}{metric}_{aggregate}``.

@@ -19,12 +19,12 @@ from sklearn.model_selection import GroupKFold, check_cv, cross_validate
 from sklearn.utils import indexable
 from sklearn.utils.validation import column_or_1d
 
-from ._compat import _num_samples, _safe_indexing
-from ._engine import check_min_partition_size
-from ._groups import encode_groups
-from ._report import PartitionReport
-from ._score_partitions import accumulator_for, needs_proba, predict_once
-from ._weights import check_weight_array
+from .._compat import _num_samples, _safe_indexing
+from .._engine.accumulator import check_min_partition_size
+from .._engine.predictions import accumulator_for, needs_proba, predict_once
+from .._inputs.groups import encode_groups
+from .._inputs.weights import check_weight_array
+from .._results.report import PartitionReport
 
 
 def cross_validate_partitions(

@@ -53,7 +53,7 @@ def summarize_values(values: pd.Series, greater_is_better: bool) -> dict:
     Examples
     --------
     >>> import pandas as pd
-    >>> from skpart._aggregates import summarize_values
+    >>> from skpart._metrics.aggregates import summarize_values
     >>> out = summarize_values(pd.Series([0.5, 0.8], index=["a", "b"]), True)
     >>> out["worst"], out["worst_partition"], out["ratio"]
     (0.5, 'a', 0.625)

@@ -18,18 +18,18 @@ import pandas as pd
 from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 
-from ._engine import check_bootstrap
-from ._plotting import format_partition_label
-from ._report import PartitionReport
-from ._resampling import (
+from .._bootstrap.resampling import (
     benjamini_hochberg,
     bootstrap_p_values,
     bootstrap_seed,
     percentile_intervals,
 )
-from ._score_partitions import accumulator_for, add_predictions
-from ._text import truncate
-from ._validation import check_nonnegative
+from .._engine.accumulator import check_bootstrap
+from .._engine.predictions import accumulator_for, add_predictions
+from .._inputs.validation import check_nonnegative
+from .._messages import truncate
+from .._results.charts import _legend_below, _pyplot, format_partition_label
+from .._results.report import PartitionReport
 
 #: Fields of each metric in ``by_partition`` and ``overall``, in column order.
 FIELDS = ("baseline", "candidate", "difference", "low", "high", "p_value", "regressed")
@@ -538,8 +538,6 @@ def plot_comparison(
     comparison: PartitionComparison, metric: str, *, ax: Any = None, top: Any = None
 ) -> Any:
     """Draw one metric's differences per partition, worst first (see ``plot``)."""
-    from ._plotting import _legend_below, _pyplot
-
     plt = _pyplot()
     if top is not None and (
         not isinstance(top, numbers.Integral) or isinstance(top, bool) or top < 1

@@ -4,7 +4,7 @@ Every caller (``metrics_by_partition``, ``score_partitions``, the scorer,
 cross-validation, ``PartitionMonitor``, Dask) goes through
 :class:`PartitionMetrics`: validation and the encoding of classes and
 partitions exist here once, and its ``result()`` hands the statistics to
-``skpart._finalising`` (the metric loop, the callable loop, the warnings).
+``skpart._engine.finalising`` (the metric loop, the callable loop, the warnings).
 """
 
 from __future__ import annotations
@@ -15,13 +15,9 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_consistent_length
 
-from ._finalising import build_report
-from ._groups import PartitionCodebook, Partitions, encode_groups
-from ._metric_registry import multiclass_variant, resolve_metrics, task_of
-from ._report import PartitionReport
-from ._resampling import bootstrap_seed
-from ._statistics import SCORE_BINS, Batch, Statistics
-from ._targets import (
+from .._bootstrap.resampling import bootstrap_seed
+from .._inputs.groups import PartitionCodebook, Partitions, encode_groups
+from .._inputs.targets import (
     ClassCodebook,
     Task,
     check_classification_target,
@@ -31,9 +27,13 @@ from ._targets import (
     target_type,
     values_1d,
 )
-from ._text import truncate
-from ._validation import check_fraction, check_int
-from ._weights import check_weight_array, check_weighting
+from .._inputs.validation import check_fraction, check_int
+from .._inputs.weights import check_weight_array, check_weighting
+from .._messages import truncate
+from .._metrics.registry import multiclass_variant, resolve_metrics, task_of
+from .._metrics.statistics import SCORE_BINS, Batch, Statistics
+from .._results.report import PartitionReport
+from .finalising import build_report
 
 #: Rows handed to the statistics at a time: bounds the working memory.
 CHUNK_ROWS = 1 << 20

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._groups import partition_indices
-from ._metric_registry import Metric
-from ._statistics import multiplicities
+from .._inputs.groups import partition_indices
+from .._metrics.registry import Metric
+from .._metrics.statistics import multiplicities
 
 # What a metric function raises where it is undefined (one class, no rows...).
 _UNDEFINED = (ValueError, ZeroDivisionError, IndexError)

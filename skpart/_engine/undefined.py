@@ -9,10 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._axis_sums import axis_sum
-from ._metric_registry import Metric
-from ._text import truncate
-from ._warnings import warn
+from .._messages import truncate, warn
+from .._metrics.axis_sums import axis_sum
+from .._metrics.registry import Metric
 
 
 def undefined_causes(metric: Metric, final, rows: np.ndarray, errors: dict):

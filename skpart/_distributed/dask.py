@@ -23,9 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from ._batches import RankMemoryGuard
-from ._engine import PartitionMetrics
-from ._report import PartitionReport
+from .._engine.accumulator import PartitionMetrics
+from .._engine.memory import RankMemoryGuard
+from .._engine.predictions import add_predictions
+from .._results.report import PartitionReport
 
 #: How many partial accumulators one merge task combines.
 SPLIT_EVERY = 8
@@ -98,8 +99,6 @@ def _client():
 
 def _score_block(estimator, template, X, y, groups, weight, offset, position):
     """One block: predict once, add it to a copy of the template."""
-    from ._score_partitions import add_predictions
-
     accumulator = copy.deepcopy(template)  # never mutate an input: retries rerun
     n_rows = _n_rows(X)
     if n_rows == 0:

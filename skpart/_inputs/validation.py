@@ -11,7 +11,7 @@ def check_int(value: Any, name: str, *, minimum: int, meaning: str = "") -> int:
 
     Examples
     --------
-    >>> from skpart._validation import check_int
+    >>> from skpart._inputs.validation import check_int
     >>> check_int(3, "every", minimum=1)
     3
     """
@@ -31,7 +31,7 @@ def check_nonnegative(value: Any, name: str, *, meaning: str = "") -> float:
 
     Examples
     --------
-    >>> from skpart._validation import check_nonnegative
+    >>> from skpart._inputs.validation import check_nonnegative
     >>> check_nonnegative(0.01, "tolerance")
     0.01
     """
@@ -51,7 +51,7 @@ def check_fraction(value: Any, name: str, *, example: str = "0.95") -> float:
 
     Examples
     --------
-    >>> from skpart._validation import check_fraction
+    >>> from skpart._inputs.validation import check_fraction
     >>> check_fraction(0.9, "confidence_level")
     0.9
     """

@@ -16,8 +16,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._axis_sums import axis_sum
-from ._statistics import Statistics
+from .._bootstrap.resampling import poisson_multiplicities
+from .axis_sums import axis_sum
+from .statistics import Statistics
 
 
 @dataclass
@@ -222,8 +223,6 @@ class RankView:
     def _draws(self) -> np.ndarray:
         """Bootstrap multiplicities of the record's rows (uint8, B x rows)."""
         if "draws" not in self._cache:
-            from ._resampling import poisson_multiplicities
-
             # Each call's result is Fortran-ordered, so its transpose is
             # contiguous: a replicate per row, as the weights are laid out.
             self._cache["draws"] = np.concatenate(

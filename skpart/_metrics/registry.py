@@ -1,6 +1,6 @@
 """The named metrics and what users pass as ``metrics=``: one :class:`Metric` type.
 
-A metric is either named (a vectorised kernel of :mod:`skpart._kernels` on
+A metric is either named (a vectorised kernel of :mod:`skpart._metrics.kernels` on
 statistics that add up) or a user callable run once per partition; either way
 it says what it reads and whether greater is better.
 """
@@ -12,12 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from . import _kernels as k
-from ._fairness import split_disparities
-from ._report import INFO_COLUMNS
-from ._targets import Task
+from .._inputs.targets import Task
+from . import kernels
+from .fairness import split_disparities
 
 # The variant to suggest for a binary-only metric with more than two classes.
+#: Columns of ``by_partition`` that follow the metric columns.
+INFO_COLUMNS = ("n_samples", "weight", "reliable")
+
 _MULTICLASS_VARIANT = {
     "precision": "precision_macro",
     "recall": "recall_macro",
@@ -48,7 +50,7 @@ class Metric:
     binary_only : bool
         True for the metrics sklearn defines for two classes only.
     statistics : frozenset of str
-        The statistics (:data:`skpart._statistics.NEEDS`) a named metric reads.
+        The statistics (:data:`skpart._metrics.statistics.NEEDS`) a named metric reads.
     kernel : callable or None
         ``kernel(finalised) -> (R, P) array`` for named metrics.
     func : callable or None
@@ -102,55 +104,83 @@ _LABELS = ("confusion",)
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
-        _named("accuracy", "labels", True, k.accuracy, _LABELS),
-        _named("balanced_accuracy", "labels", True, k.balanced_accuracy, _LABELS),
-        _named("precision", "labels", True, k.precision, _LABELS, True),
-        _named("recall", "labels", True, k.recall, _LABELS, True),
-        _named("f1", "labels", True, k.f1, _LABELS, True),
-        _named("precision_macro", "labels", True, k.precision_macro, _LABELS),
-        _named("recall_macro", "labels", True, k.recall_macro, _LABELS),
-        _named("f1_macro", "labels", True, k.f1_macro, _LABELS),
-        _named("f1_micro", "labels", True, k.f1_micro, _LABELS),
-        _named("f1_weighted", "labels", True, k.f1_weighted, _LABELS),
-        _named("selection_rate", "labels", True, k.selection_rate, _LABELS, True),
+        _named("accuracy", "labels", True, kernels.accuracy, _LABELS),
+        _named("balanced_accuracy", "labels", True, kernels.balanced_accuracy, _LABELS),
+        _named("precision", "labels", True, kernels.precision, _LABELS, True),
+        _named("recall", "labels", True, kernels.recall, _LABELS, True),
+        _named("f1", "labels", True, kernels.f1, _LABELS, True),
+        _named("precision_macro", "labels", True, kernels.precision_macro, _LABELS),
+        _named("recall_macro", "labels", True, kernels.recall_macro, _LABELS),
+        _named("f1_macro", "labels", True, kernels.f1_macro, _LABELS),
+        _named("f1_micro", "labels", True, kernels.f1_micro, _LABELS),
+        _named("f1_weighted", "labels", True, kernels.f1_weighted, _LABELS),
+        _named("selection_rate", "labels", True, kernels.selection_rate, _LABELS, True),
         _named(
-            "true_positive_rate", "labels", True, k.true_positive_rate, _LABELS, True
+            "true_positive_rate",
+            "labels",
+            True,
+            kernels.true_positive_rate,
+            _LABELS,
+            True,
         ),
         _named(
-            "true_negative_rate", "labels", True, k.true_negative_rate, _LABELS, True
+            "true_negative_rate",
+            "labels",
+            True,
+            kernels.true_negative_rate,
+            _LABELS,
+            True,
         ),
         _named(
-            "false_positive_rate", "labels", False, k.false_positive_rate, _LABELS, True
+            "false_positive_rate",
+            "labels",
+            False,
+            kernels.false_positive_rate,
+            _LABELS,
+            True,
         ),
         _named(
-            "false_negative_rate", "labels", False, k.false_negative_rate, _LABELS, True
+            "false_negative_rate",
+            "labels",
+            False,
+            kernels.false_negative_rate,
+            _LABELS,
+            True,
         ),
-        _named("roc_auc", "proba", True, k.roc_auc, ("rank",), True),
-        _named("roc_auc_ovr", "proba", True, k.roc_auc_ovr, ("rank",)),
+        _named("roc_auc", "proba", True, kernels.roc_auc, ("rank",), True),
+        _named("roc_auc_ovr", "proba", True, kernels.roc_auc_ovr, ("rank",)),
         _named(
             "roc_auc_binned",
             "proba",
             True,
-            k.roc_auc_binned,
+            kernels.roc_auc_binned,
             ("score_histogram",),
             True,
         ),
-        _named("log_loss", "proba", False, k.log_loss, ("log_loss",)),
-        _named("brier_score", "proba", False, k.brier_score, ("brier",), True),
+        _named("log_loss", "proba", False, kernels.log_loss, ("log_loss",)),
+        _named("brier_score", "proba", False, kernels.brier_score, ("brier",), True),
         _named(
-            "mean_squared_error", "values", False, k.mean_squared_error, ("moments",)
+            "mean_squared_error",
+            "values",
+            False,
+            kernels.mean_squared_error,
+            ("moments",),
         ),
         _named(
             "root_mean_squared_error",
             "values",
             False,
-            k.root_mean_squared_error,
+            kernels.root_mean_squared_error,
             ("moments",),
         ),
         _named(
-            "mean_absolute_error", "values", False, k.mean_absolute_error, ("moments",)
+            "mean_absolute_error",
+            "values",
+            False,
+            kernels.mean_absolute_error,
+            ("moments",),
         ),
-        _named("r2", "values", True, k.r2, ("moments",)),
+        _named("r2", "values", True, kernels.r2, ("moments",)),
     )
 }
 
@@ -176,7 +206,7 @@ def resolve_metrics(metrics: Any, *, task: Task | None = None) -> list[Metric]:
         callable probabilities instead of labels (the positive class's column
         for two classes, as sklearn's ``make_scorer(response_method=...)``).
         Fairness disparities (``demographic_parity_difference`` and the like,
-        see :mod:`skpart._fairness`) stand for the rates they aggregate.
+        see :mod:`skpart._metrics.fairness`) stand for the rates they aggregate.
         None means the task's default.
     task : {"classification", "regression"} or None
         Chooses the default when ``metrics`` is None (required then).
@@ -187,7 +217,7 @@ def resolve_metrics(metrics: Any, *, task: Task | None = None) -> list[Metric]:
 
     Examples
     --------
-    >>> from skpart._metric_registry import resolve_metrics
+    >>> from skpart._metrics.registry import resolve_metrics
     >>> [m.name for m in resolve_metrics(None, task="regression")]
     ['r2']
     """
@@ -247,7 +277,7 @@ def multiclass_variant(name: str) -> str:
 
     Examples
     --------
-    >>> from skpart._metric_registry import multiclass_variant
+    >>> from skpart._metrics.registry import multiclass_variant
     >>> multiclass_variant("roc_auc")
     'roc_auc_ovr'
     """

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import check_nonnegative
+from .._inputs.validation import check_nonnegative
 
 __all__ = [
     "BootstrapIntervals",
@@ -231,7 +231,7 @@ def poisson_multiplicities(seed: int, start: int, stop: int, n_boot: int) -> np.
     Examples
     --------
     >>> import numpy as np
-    >>> from skpart._resampling import poisson_multiplicities
+    >>> from skpart._bootstrap.resampling import poisson_multiplicities
     >>> m = poisson_multiplicities(0, 0, 5000, 200)
     >>> m.shape, m.dtype
     ((5000, 200), dtype('uint8'))
@@ -305,7 +305,7 @@ def bootstrap_seed(random_state=None) -> int:
     Examples
     --------
     >>> import numpy as np
-    >>> from skpart._resampling import bootstrap_seed
+    >>> from skpart._bootstrap.resampling import bootstrap_seed
     >>> bootstrap_seed(42)
     42
     >>> bootstrap_seed(np.random.RandomState(0)) == bootstrap_seed(
@@ -400,7 +400,7 @@ def percentile_intervals(
     Examples
     --------
     >>> import numpy as np
-    >>> from skpart._resampling import percentile_intervals
+    >>> from skpart._bootstrap.resampling import percentile_intervals
     >>> reps = np.array([[0.1, 0.5], [0.2, np.nan], [0.3, np.nan], [0.4, 0.6]])
     >>> low, high, too_few = percentile_intervals(reps, 0.5)
     >>> low, high, too_few
@@ -485,7 +485,7 @@ def bootstrap_p_values(
     Examples
     --------
     >>> import numpy as np
-    >>> from skpart._resampling import bootstrap_p_values
+    >>> from skpart._bootstrap.resampling import bootstrap_p_values
     >>> d = np.array([-0.3, -0.2, -0.2, -0.1, 0.1])
     >>> float(bootstrap_p_values(d, tolerance=0.15))
     0.5
@@ -532,7 +532,7 @@ def benjamini_hochberg(p_values: ArrayLike, alpha: float) -> np.ndarray:
 
     Examples
     --------
-    >>> from skpart._resampling import benjamini_hochberg
+    >>> from skpart._bootstrap.resampling import benjamini_hochberg
     >>> benjamini_hochberg([0.01, 0.04, 0.03, 0.2, float("nan")], alpha=0.1)
     array([ True,  True,  True, False, False])
     """

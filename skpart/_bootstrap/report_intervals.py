@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._resampling import percentile_intervals
+from .resampling import percentile_intervals
 
 #: Aggregates recomputed on each replicate, in the summary's column order.
 REPLICATED_AGGREGATES = ("worst", "gap", "mean")

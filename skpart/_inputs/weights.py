@@ -7,7 +7,7 @@ from typing import Any, Literal
 import numpy as np
 from sklearn.utils.validation import column_or_1d
 
-from ._targets import Task
+from .targets import Task
 
 Weighting = Literal["balanced"] | None
 _STRINGS = ("auto", "balanced")
@@ -41,7 +41,7 @@ def resolve_weighting(sample_weight: Any, task: Task) -> tuple[Weighting, Any]:
 
     Examples
     --------
-    >>> from skpart._weights import resolve_weighting
+    >>> from skpart._inputs.weights import resolve_weighting
     >>> resolve_weighting("auto", "classification")
     ('balanced', None)
     """

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils import check_scalar
 
-from ._plotting import format_partition_label
+from .charts import format_partition_label
 
 #: Partition rows shown before the table is cut (the worst rows are kept).
 DEFAULT_MAX_ROWS = 20
@@ -45,7 +45,7 @@ def report_html(report: Any, *, max_rows: int = DEFAULT_MAX_ROWS) -> str:
     --------
     >>> import numpy as np
     >>> from skpart import metrics_by_partition
-    >>> from skpart._report_html import report_html
+    >>> from skpart._results.html import report_html
     >>> report = metrics_by_partition(
     ...     np.array([0, 1, 1, 0]), np.array([0, 1, 0, 0]),
     ...     np.array(["a", "a", "b", "b"]), metrics=["accuracy"])

@@ -16,7 +16,7 @@ from sklearn.utils import assert_all_finite
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, column_or_1d
 
-from ._text import truncate
+from .._messages import truncate
 
 Task = Literal["classification", "regression"]
 

@@ -53,7 +53,7 @@ def encode_groups(groups: Any, *, n_samples: int | None = None) -> Partitions:
 
     Examples
     --------
-    >>> from skpart._groups import encode_groups
+    >>> from skpart._inputs.groups import encode_groups
     >>> codes, partition_labels = encode_groups(["b", "a", "b"])
     >>> codes.tolist(), partition_labels.tolist()
     ([1, 0, 1], ['a', 'b'])
@@ -248,7 +248,7 @@ def partition_indices(codes: np.ndarray, n_partitions: int) -> list[np.ndarray]:
     Examples
     --------
     >>> import numpy as np
-    >>> from skpart._groups import partition_indices
+    >>> from skpart._inputs.groups import partition_indices
     >>> [i.tolist() for i in partition_indices(np.array([1, 0, 1]), 2)]
     [[1], [0, 2]]
     """

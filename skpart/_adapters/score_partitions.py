@@ -8,116 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 
-from ._batches import check_verbose, is_batch_source, score_batches
-from ._dask import is_dask_collection
-from ._engine import PartitionMetrics
-from ._metric_registry import resolve_metrics, task_of
-from ._report import PartitionReport
-from ._targets import Task
-from ._weights import resolve_weighting
-
-
-def estimator_task(estimator: Any) -> Task:
-    """Classification for sklearn classifiers, else regression."""
-    return "classification" if is_classifier(estimator) else "regression"
-
-
-def predict_once(estimator: Any, X: Any, needs_proba: bool):
-    """One prediction pass: ``(y_pred, y_proba)``; y_proba is None if not needed.
-
-    With probabilities, labels are ``classes_[argmax]`` rather than a second
-    ``predict`` call; this can differ from ``predict`` for estimators whose
-    ``predict`` is not the argmax of ``predict_proba`` (e.g. SVC).
-    """
-    if not needs_proba:
-        return estimator.predict(X), None
-    if not hasattr(estimator, "predict_proba"):
-        raise ValueError(
-            f"the metrics need probabilities but {type(estimator).__name__} has "
-            "no predict_proba; use label metrics or an estimator with predict_proba."
-        )
-    y_proba = estimator.predict_proba(X)
-    classes = np.asarray(estimator.classes_)
-    return classes[np.argmax(y_proba, axis=1)], y_proba
-
-
-def add_predictions(
-    accumulator: PartitionMetrics,
-    estimator: Any,
-    X: Any,
-    y: Any,
-    groups: Any,
-    *,
-    sample_weight: Any = None,
-    row_offset: int | None = None,
-) -> PartitionMetrics:
-    """Predict ``X`` once (probabilities if the metrics read them) and add it.
-
-    The one step of every path: in memory, per batch, per Dask block.
-    """
-    y_pred, y_proba = predict_once(estimator, X, needs_proba(accumulator))
-    return accumulator.update(
-        y,
-        y_pred,
-        groups,
-        y_proba=y_proba,
-        sample_weight=sample_weight,
-        row_offset=row_offset,
-    )
-
-
-def accumulator_for(
-    estimator: Any,
-    metrics: Any,
-    *,
-    sample_weight: Any,
-    pos_label: Any = None,
-    min_partition_size: int = 1,
-    classes: Any = None,
-    **bootstrap: Any,
-) -> tuple[PartitionMetrics, Any]:
-    """Build the engine's accumulator for ``estimator``; return it and the weights.
-
-    The task follows the estimator (so ``"auto"`` weighting and the default
-    metric are sklearn's), and a classifier's ``classes_`` fix the
-    probability columns (``classes`` stands in for an unfitted estimator's).
-    """
-    task = estimator_task(estimator)
-    resolved = resolve_metrics(metrics, task=task)
-    named_task = task_of(resolved)
-    if task == "classification" and named_task == "regression":
-        raise ValueError(
-            f"metrics {[m.name for m in resolved if m.task]} are regression "
-            f"metrics, but {type(estimator).__name__} is a classifier, whose "
-            "predictions are class labels; score it with classification metrics "
-            "such as 'accuracy', 'f1_macro' or 'log_loss'."
-        )
-    if named_task is not None:
-        task = named_task
-    weighting, weights = resolve_weighting(sample_weight, task)
-    if task == "regression":
-        classes = None
-    elif classes is None:
-        classes = getattr(estimator, "classes_", None)
-    accumulator = PartitionMetrics(
-        resolved,
-        classes=classes,
-        sample_weight=weighting,
-        pos_label=pos_label,
-        min_partition_size=min_partition_size,
-        task=task,
-        **bootstrap,
-    )
-    return accumulator, weights
-
-
-def needs_proba(accumulator: PartitionMetrics) -> bool:
-    """Whether the accumulator's metrics read probabilities."""
-    return any(m.needs == "proba" for m in accumulator._metrics)
+from .._distributed.dask import is_dask_collection, score_dask
+from .._engine.predictions import accumulator_for, add_predictions
+from .._results.report import PartitionReport
+from .batches import check_verbose, is_batch_source, score_batches
 
 
 def score_partitions(
@@ -254,8 +150,6 @@ default=None
             )[0],
         )
     if any(is_dask_collection(value) for value in (X, y, groups, weights)):
-        from ._dask import score_dask  # imports dask
-
         return score_dask(
             estimator,
             X,

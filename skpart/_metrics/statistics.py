@@ -10,7 +10,7 @@ gives the same sums: this is what streaming, Dask and the bootstrap share.
 Every array has a leading replicate axis: replicate 0 is the data as given,
 replicates 1..B (with a bootstrap) weight each row by its Poisson multiplicity.
 ``"balanced"`` weights are not applied here: they depend on the class totals
-of a whole partition, so :mod:`skpart._kernels` applies them when finalising.
+of a whole partition, so :mod:`skpart._metrics.kernels` applies them when finalising.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from ._axis_sums import axis_sum
-from ._resampling import poisson_multiplicities
+from .._bootstrap.resampling import poisson_multiplicities
+from .axis_sums import axis_sum
 
 #: What a metric can need; the plan collects the union over its metrics.
 NEEDS = ("confusion", "log_loss", "brier", "rank", "score_histogram", "moments")

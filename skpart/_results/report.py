@@ -9,11 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._aggregates import summarize_values
-from ._fairness import disparities
-
-#: Columns of ``by_partition`` that follow the metric columns.
-INFO_COLUMNS = ("n_samples", "weight", "reliable")
+from .._metrics.aggregates import summarize_values
+from .._metrics.fairness import disparities
+from .charts import plot_report
+from .html import report_html
 
 
 class PartitionReport:
@@ -312,8 +311,6 @@ class PartitionReport:
         >>> [label.get_text() for label in ax.get_yticklabels()]
         ['a (n=3)']
         """
-        from ._plotting import plot_report
-
         return plot_report(self, self._check_metric(metric), ax=ax, top=top)
 
     def _check_metric(self, metric: str | None) -> str:
@@ -345,6 +342,4 @@ class PartitionReport:
             )
 
     def _repr_html_(self) -> str:
-        from ._report_html import report_html
-
         return report_html(self)

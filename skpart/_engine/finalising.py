@@ -13,15 +13,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._bootstrap import bootstrap_results
-from ._callables import CallableRows, callable_values
-from ._kernels import binned_auc_bound, finalise
-from ._metric_registry import Metric
-from ._report import PartitionReport
-from ._statistics import SCORE_BINS, Statistics
-from ._text import truncate
-from ._undefined import warn_undefined
-from ._warnings import warn
+from .._bootstrap.report_intervals import bootstrap_results
+from .._messages import truncate, warn
+from .._metrics.kernels import binned_auc_bound, finalise
+from .._metrics.registry import Metric
+from .._metrics.statistics import SCORE_BINS, Statistics
+from .._results.report import PartitionReport
+from .callables import CallableRows, callable_values
+from .undefined import warn_undefined
 
 #: roc_auc_binned warns where it may be further than this from the exact AUC.
 BINNED_AUC_TOLERANCE = 0.005

@@ -15,14 +15,14 @@ import pandas as pd
 from sklearn import get_config
 from sklearn.utils.metadata_routing import MetadataRequest, get_routing_for_object
 
-from ._aggregates import check_aggregates, signed
-from ._compat import _MetadataRequester
-from ._engine import check_min_partition_size
-from ._fairness import DISPARITIES
-from ._metric_registry import Metric, _is_metric_tuple, resolve_metrics
-from ._report import PartitionReport
-from ._score_partitions import score_partitions
-from ._weights import check_weighting
+from .._compat import _MetadataRequester
+from .._engine.accumulator import check_min_partition_size
+from .._inputs.weights import check_weighting
+from .._metrics.aggregates import check_aggregates, signed
+from .._metrics.fairness import DISPARITIES
+from .._metrics.registry import Metric, _is_metric_tuple, resolve_metrics
+from .._results.report import PartitionReport
+from .score_partitions import score_partitions
 
 
 class _PartitionScorer(_MetadataRequester):

@@ -290,7 +290,7 @@ def format_partition_label(label: Any) -> str:
 
     Examples
     --------
-    >>> from skpart._plotting import format_partition_label
+    >>> from skpart._results.charts import format_partition_label
     >>> format_partition_label(("north", 2))
     'north / 2'
     """
