@@ -22,7 +22,10 @@ def _fixed_seeds_and_clean_keras_state():
     if "keras" in __import__("sys").modules:
         import keras
 
-        keras.backend.clear_session()
+        # Reset Keras's global state (layer names, seeds) without its
+        # gc.collect(): with TensorFlow loaded, a collection per test took
+        # three quarters of the suite's time; Python collects on its own.
+        keras.backend.clear_session(free_memory=False)
 
 
 def pytest_collection_modifyitems(config, items):
