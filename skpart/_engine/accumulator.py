@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_consistent_length
 
 from .._bootstrap.resampling import bootstrap_seed
 from .._inputs.groups import PartitionCodebook, Partitions, encode_groups
+from .._inputs.rows import count_rows
 from .._inputs.targets import (
     ClassCodebook,
     Task,
@@ -267,7 +268,7 @@ class PartitionMetrics:
     def _update(
         self, y_true, y_pred, groups, y_proba, sample_weight, row_offset
     ) -> None:
-        n_rows = _n_rows(y_true, "y_true")
+        n_rows = count_rows(y_true, "y_true")
         if n_rows == 0:
             raise ValueError(
                 "y_true is empty (0 rows); pass at least one row to score."
@@ -562,18 +563,6 @@ class PartitionMetrics:
         )
 
 
-def _n_rows(y: Any, name: str) -> int:
-    if hasattr(y, "shape") and len(y.shape) > 0:
-        return int(y.shape[0])
-    try:
-        return len(y)
-    except TypeError:
-        raise ValueError(
-            f"{name} must be array-like (one value per row); got "
-            f"{type(y).__name__} {y!r:.60}."
-        ) from None
-
-
 def check_bootstrap(n_boot: Any, confidence_level: Any) -> None:
     """Refuse a bad ``n_boot`` or ``confidence_level``, naming the value."""
     if n_boot is not None:
@@ -710,7 +699,7 @@ default=None
         random_state=random_state,
         task=_task_for_default(metrics, y_true),
     )
-    n_rows = _n_rows(y_true, "y_true")
+    n_rows = count_rows(y_true, "y_true")
     if n_rows <= CHUNK_ROWS:
         return accumulator.update(
             y_true, y_pred, groups, y_proba=y_proba, sample_weight=weights
