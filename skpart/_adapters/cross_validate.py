@@ -20,9 +20,9 @@ from sklearn.utils import indexable
 from sklearn.utils.validation import column_or_1d
 
 from .._compat import _num_samples, _safe_indexing
-from .._engine.accumulator import check_min_partition_size
 from .._engine.predictions import accumulator_for, needs_proba, predict_once
 from .._inputs.groups import encode_groups
+from .._inputs.validation import check_min_partition_size
 from .._inputs.weights import check_weight_array
 from .._results.report import PartitionReport
 

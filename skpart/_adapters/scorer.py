@@ -16,7 +16,7 @@ from sklearn import get_config
 from sklearn.utils.metadata_routing import MetadataRequest, get_routing_for_object
 
 from .._compat import _MetadataRequester
-from .._engine.accumulator import check_min_partition_size
+from .._inputs.validation import check_min_partition_size
 from .._inputs.weights import check_weighting
 from .._metrics.aggregates import check_aggregates, signed
 from .._metrics.fairness import DISPARITIES

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._inputs.validation import check_nonnegative
+from .._inputs.validation import check_fraction, check_nonnegative
 
 __all__ = [
     "BootstrapIntervals",
@@ -348,18 +348,6 @@ class BootstrapIntervals(NamedTuple):
     too_few_defined: np.ndarray
 
 
-def _check_open_unit(name: str, value) -> float:
-    if (
-        not isinstance(value, numbers.Real)
-        or isinstance(value, bool)
-        or not 0 < value < 1
-    ):
-        raise ValueError(
-            f"{name} must be a number strictly between 0 and 1, got {name}={value!r}."
-        )
-    return float(value)
-
-
 def percentile_intervals(
     replicates: ArrayLike,
     confidence_level: float,
@@ -406,7 +394,7 @@ def percentile_intervals(
     >>> low, high, too_few
     (array([0.175,   nan]), array([0.325,   nan]), array([False,  True]))
     """
-    confidence_level = _check_open_unit("confidence_level", confidence_level)
+    confidence_level = check_fraction(confidence_level, "confidence_level")
     if (
         not isinstance(min_defined, numbers.Real)
         or isinstance(min_defined, bool)
@@ -536,7 +524,7 @@ def benjamini_hochberg(p_values: ArrayLike, alpha: float) -> np.ndarray:
     >>> benjamini_hochberg([0.01, 0.04, 0.03, 0.2, float("nan")], alpha=0.1)
     array([ True,  True,  True, False, False])
     """
-    alpha = _check_open_unit("alpha", alpha)
+    alpha = check_fraction(alpha, "alpha", example="0.05")
     p_values = np.asarray(p_values, dtype=float)
     defined = ~np.isnan(p_values)
     flat = p_values[defined]

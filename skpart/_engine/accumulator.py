@@ -28,7 +28,11 @@ from .._inputs.targets import (
     target_type,
     values_1d,
 )
-from .._inputs.validation import check_fraction, check_int
+from .._inputs.validation import (
+    check_bootstrap,
+    check_int,
+    check_min_partition_size,
+)
 from .._inputs.weights import check_weight_array, check_weighting
 from .._messages import truncate
 from .._metrics.registry import multiclass_variant, resolve_metrics, task_of
@@ -38,11 +42,6 @@ from .finalising import build_report
 
 #: Rows handed to the statistics at a time: bounds the working memory.
 CHUNK_ROWS = 1 << 20
-
-
-def check_min_partition_size(min_partition_size: Any) -> None:
-    """Refuse a ``min_partition_size`` that is not an integer >= 1."""
-    check_int(min_partition_size, "min_partition_size", minimum=1)
 
 
 class PartitionMetrics:
@@ -561,13 +560,6 @@ class PartitionMetrics:
             f"{self._n_rows} rows in {self._n_batches} batch(es), "
             f"{self._partitions.n_partitions} partitions)"
         )
-
-
-def check_bootstrap(n_boot: Any, confidence_level: Any) -> None:
-    """Refuse a bad ``n_boot`` or ``confidence_level``, naming the value."""
-    if n_boot is not None:
-        check_int(n_boot, "n_boot", minimum=1, meaning=" (or None: no bootstrap)")
-    check_fraction(confidence_level, "confidence_level")
 
 
 def _check_offset(row_offset: Any) -> int:
