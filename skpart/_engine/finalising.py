@@ -127,12 +127,8 @@ def _defined(values: np.ndarray, final) -> np.ndarray:
     return values
 
 
-#: roc_auc_binned warns where it may be further than this from the exact AUC.
-BINNED_AUC_TOLERANCE = 0.005
-
-
 def _warn_loose_bins(report: PartitionReport, final, pooled) -> None:
-    """Name the partitions where roc_auc_binned may be off by more than 0.005."""
+    """Name where roc_auc_binned may be off by more than BINNED_AUC_TOLERANCE."""
     bound = binned_auc_bound(final)[0]
     loose = report.by_partition["reliable"].to_numpy(bool) & (
         bound > BINNED_AUC_TOLERANCE

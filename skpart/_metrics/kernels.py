@@ -18,6 +18,7 @@ import numpy as np
 
 from .._bootstrap.resampling import poisson_multiplicities
 from .axis_sums import axis_sum
+from .division import divide
 from .statistics import Statistics
 
 
@@ -318,7 +319,7 @@ def _pooled_histogram(histogram, factor):
 def _pooled_moments(moments: dict, weight: np.ndarray) -> dict:
     """Pool the moments of the partitions into those of all rows."""
     total = weight.sum(axis=1, keepdims=True)
-    share = _divide(weight, total)
+    share = divide(weight, total)
     mean = (share * moments["mean"]).sum(axis=1, keepdims=True)
     spread = (weight * (moments["mean"] - mean) ** 2).sum(axis=1, keepdims=True)
     return dict(
@@ -331,40 +332,29 @@ def _pooled_moments(moments: dict, weight: np.ndarray) -> dict:
     )
 
 
-def _divide(numerator, denominator, fill=0.0):
-    """``numerator / denominator``, ``fill`` where the denominator is 0.
-
-    ``fill=0.0`` is sklearn's ``zero_division="warn"`` value.
-    """
-    numerator, denominator = np.broadcast_arrays(numerator, denominator)
-    out = np.full(numerator.shape, fill, dtype=np.float64)
-    np.divide(numerator, denominator, out=out, where=denominator != 0)
-    return out
-
-
 # --- label metrics ---------------------------------------------------------
 
 
 def _mean_over_present(per_class: np.ndarray, s: Finalised) -> np.ndarray:
     """Macro average over the classes present in the partition (sklearn's set)."""
-    return _divide(axis_sum(np.where(s.present, per_class, 0.0)), axis_sum(s.present))
+    return divide(axis_sum(np.where(s.present, per_class, 0.0)), axis_sum(s.present))
 
 
 def _precision_per_class(s: Finalised) -> np.ndarray:
-    return _divide(s.tp_sum, s.pred_sum)
+    return divide(s.tp_sum, s.pred_sum)
 
 
 def _recall_per_class(s: Finalised) -> np.ndarray:
-    return _divide(s.tp_sum, s.true_sum)
+    return divide(s.tp_sum, s.true_sum)
 
 
 def _f1_per_class(s: Finalised) -> np.ndarray:
     # sklearn's form 2 tp / (2 tp + fn + fp), which is 0 (not NaN) when empty.
-    return _divide(2 * s.tp_sum, s.true_sum + s.pred_sum)
+    return divide(2 * s.tp_sum, s.true_sum + s.pred_sum)
 
 
 def accuracy(s: Finalised) -> np.ndarray:
-    return _divide(axis_sum(s.tp_sum), s.weight)
+    return divide(axis_sum(s.tp_sum), s.weight)
 
 
 def balanced_accuracy(s: Finalised) -> np.ndarray:
@@ -372,7 +362,7 @@ def balanced_accuracy(s: Finalised) -> np.ndarray:
     # y_pred (or only with weight 0) are dropped, as in sklearn.
     has_weight = s.true_sum > 0
     recall = np.where(has_weight, _recall_per_class(s), 0.0)
-    return _divide(axis_sum(recall), axis_sum(has_weight), np.nan)
+    return divide(axis_sum(recall), axis_sum(has_weight), np.nan)
 
 
 def precision(s: Finalised) -> np.ndarray:
@@ -401,11 +391,11 @@ def f1_macro(s: Finalised) -> np.ndarray:
 
 def f1_micro(s: Finalised) -> np.ndarray:
     tp = axis_sum(s.tp_sum)
-    return _divide(2 * tp, axis_sum(s.true_sum) + axis_sum(s.pred_sum))
+    return divide(2 * tp, axis_sum(s.true_sum) + axis_sum(s.pred_sum))
 
 
 def f1_weighted(s: Finalised) -> np.ndarray:
-    return _divide(axis_sum(_f1_per_class(s) * s.true_sum), axis_sum(s.true_sum))
+    return divide(axis_sum(_f1_per_class(s) * s.true_sum), axis_sum(s.true_sum))
 
 
 # --- fairness rates (Fairlearn's conventions) ------------------------------
@@ -414,7 +404,7 @@ def f1_weighted(s: Finalised) -> np.ndarray:
 def selection_rate(s: Finalised) -> np.ndarray:
     # Depends on the class mix by definition: never balanced (raw weights).
     selected = axis_sum(s.raw_confusion, -2)[..., s.positive]
-    return _divide(selected, s.raw_weight, np.nan)
+    return divide(selected, s.raw_weight, np.nan)
 
 
 def _binary_cells(s: Finalised):
@@ -435,33 +425,33 @@ def _binary_cells(s: Finalised):
 
 def true_positive_rate(s: Finalised) -> np.ndarray:
     tp, fn, _, _ = _binary_cells(s)
-    return _divide(tp, tp + fn)
+    return divide(tp, tp + fn)
 
 
 def false_negative_rate(s: Finalised) -> np.ndarray:
     tp, fn, _, _ = _binary_cells(s)
-    return _divide(fn, tp + fn)
+    return divide(fn, tp + fn)
 
 
 def false_positive_rate(s: Finalised) -> np.ndarray:
     _, _, fp, tn = _binary_cells(s)
-    return _divide(fp, fp + tn)
+    return divide(fp, fp + tn)
 
 
 def true_negative_rate(s: Finalised) -> np.ndarray:
     _, _, fp, tn = _binary_cells(s)
-    return _divide(tn, fp + tn)
+    return divide(tn, fp + tn)
 
 
 # --- probability losses ----------------------------------------------------
 
 
 def log_loss(s: Finalised) -> np.ndarray:
-    return _divide(axis_sum(s.log_loss), s.weight, np.nan)
+    return divide(axis_sum(s.log_loss), s.weight, np.nan)
 
 
 def brier_score(s: Finalised) -> np.ndarray:
-    return _divide(axis_sum(s.brier[..., s.positive]), s.weight, np.nan)
+    return divide(axis_sum(s.brier[..., s.positive]), s.weight, np.nan)
 
 
 # --- rank metrics ----------------------------------------------------------
@@ -607,7 +597,7 @@ def _auc_from_ranks(
         positives[:, ranks.run_codes] = np.add.reduceat(
             positive_weight, ranks.runs, axis=1, dtype=dtype
         )
-    return _divide(
+    return divide(
         wins.astype(np.float64), (positives * negatives).astype(np.float64), np.nan
     )
 
@@ -659,7 +649,7 @@ def roc_auc_binned(s: Finalised) -> np.ndarray:
     credit += negative
     credit *= positive
     wins = 0.5 * credit.sum(axis=-1)
-    return _divide(wins, positive.sum(axis=-1) * negative.sum(axis=-1), np.nan)
+    return divide(wins, positive.sum(axis=-1) * negative.sum(axis=-1), np.nan)
 
 
 def binned_auc_bound(s: Finalised) -> np.ndarray:
@@ -671,14 +661,14 @@ def binned_auc_bound(s: Finalised) -> np.ndarray:
     """
     positive, negative = _binned_classes(s)
     tied = np.einsum("...b,...b->...", positive, negative)
-    return _divide(0.5 * tied, positive.sum(axis=-1) * negative.sum(axis=-1), np.nan)
+    return divide(0.5 * tied, positive.sum(axis=-1) * negative.sum(axis=-1), np.nan)
 
 
 # --- regression ------------------------------------------------------------
 
 
 def mean_squared_error(s: Finalised) -> np.ndarray:
-    return _divide(s.moments["sse"], s.weight, np.nan)
+    return divide(s.moments["sse"], s.weight, np.nan)
 
 
 def root_mean_squared_error(s: Finalised) -> np.ndarray:
@@ -686,7 +676,7 @@ def root_mean_squared_error(s: Finalised) -> np.ndarray:
 
 
 def mean_absolute_error(s: Finalised) -> np.ndarray:
-    return _divide(s.moments["sae"], s.weight, np.nan)
+    return divide(s.moments["sae"], s.weight, np.nan)
 
 
 def r2(s: Finalised) -> np.ndarray:

@@ -22,6 +22,7 @@ import scipy.sparse as sp
 
 from .._bootstrap.resampling import poisson_multiplicities
 from .axis_sums import axis_sum
+from .division import divide
 
 #: What a metric can need; the plan collects the union over its metrics.
 NEEDS = ("confusion", "log_loss", "brier", "rank", "score_histogram", "moments")
@@ -370,7 +371,7 @@ class Statistics:
         # Shift by this batch's mean so that the sums of squares do not cancel
         # (and are exact two-pass sums for the data itself).
         base = np.bincount(codes, weights=w, minlength=P)
-        shift = _divide(np.bincount(codes, weights=w * y, minlength=P), base)
+        shift = divide(np.bincount(codes, weights=w * y, minlength=P), base)
         deviation = y - shift[codes]
         error = y - batch.y_pred
         requests = {
@@ -437,8 +438,8 @@ class Statistics:
 
     def _merge_batch_moments(self, batch, sums, shift, total) -> None:
         s1, s2 = sums["s1"], sums["s2"]
-        mean = shift[None, :] + _divide(s1, total)
-        m2 = np.maximum(s2 - _divide(s1 * s1, total), 0.0)
+        mean = shift[None, :] + divide(s1, total)
+        m2 = np.maximum(s2 - divide(s1 * s1, total), 0.0)
         moments = self.moments
         moments["sse"] += sums["sse"]
         moments["sae"] += sums["sae"]
@@ -503,15 +504,7 @@ def merge_moments(a: tuple, b: tuple) -> tuple[np.ndarray, np.ndarray]:
     weight_b, mean_b, m2_b = b
     total = weight_a + weight_b
     delta = mean_b - mean_a
-    share = _divide(weight_b, total)
+    share = divide(weight_b, total)
     mean = mean_a + delta * share
     m2 = m2_a + m2_b + delta * delta * weight_a * share
     return mean, m2
-
-
-def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """``numerator / denominator``, 0 where the denominator is 0."""
-    numerator, denominator = np.broadcast_arrays(numerator, denominator)
-    out = np.zeros(numerator.shape, dtype=np.float64)
-    np.divide(numerator, denominator, out=out, where=denominator != 0)
-    return out
