@@ -3,7 +3,8 @@
 Every named metric is a function of these sums: weighted confusion counts per
 (partition, true class, predicted class), per-(partition, class) sums of
 probability losses, mergeable moments of regression targets and errors, and
-for the rank metrics a compact per-row record that merges by concatenation.
+for the rank metrics a compact per-row record that merges by concatenation
+(:class:`~skpart._metrics.ranks.RankRecord`).
 Adding a batch, or merging the statistics of another batch, in any order,
 gives the same sums: this is what streaming, Dask and the bootstrap share.
 
@@ -15,7 +16,7 @@ of a whole partition, so :mod:`skpart._metrics.kernels` applies them when finali
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -23,6 +24,7 @@ import scipy.sparse as sp
 from .._bootstrap.resampling import poisson_multiplicities
 from .axis_sums import axis_sum
 from .division import divide
+from .ranks import RankRecord
 
 #: What a metric can need; the plan collects the union over its metrics.
 NEEDS = ("confusion", "log_loss", "brier", "rank", "score_histogram", "moments")
@@ -73,69 +75,6 @@ class Batch:
     def n_rows(self) -> int:
         """Number of rows."""
         return self.codes.shape[0]
-
-
-@dataclass
-class RankRecord:
-    """The per-row record of the rank metrics: merges by concatenation.
-
-    Per row: its partition code, true class, the scores the rank metrics read
-    and its user weight (only when weights were given), so 6 bytes plus 4
-    (float32) or 8 (float64) per score column, plus 8 with a weight; per
-    batch, the position of its first row (the bootstrap redraws the
-    multiplicities from it).
-    """
-
-    codes: list[np.ndarray] = field(default_factory=list)
-    y_true: list[np.ndarray] = field(default_factory=list)
-    scores: list[np.ndarray] = field(default_factory=list)
-    weight: list[np.ndarray] = field(default_factory=list)
-    starts: list[int] = field(default_factory=list)
-
-    def add(self, batch: Batch, columns: np.ndarray) -> None:
-        """Keep what the rank metrics need of ``batch``."""
-        self.codes.append(batch.codes.astype(np.int32))
-        self.y_true.append(batch.y_true.astype(np.int16))
-        self.scores.append(np.ascontiguousarray(batch.y_proba[:, columns]))
-        if batch.weight is not None:
-            self.weight.append(batch.weight)
-        self.starts.append(int(batch.start))
-
-    def merge(self, other: RankRecord) -> None:
-        """Append another record's rows."""
-        for name in ("codes", "y_true", "scores", "weight", "starts"):
-            getattr(self, name).extend(getattr(other, name))
-
-    def remap(self, partition_map: np.ndarray | None, class_map: np.ndarray | None):
-        """Renumber partitions and classes after the codebooks changed."""
-        if partition_map is not None:
-            self.codes = [partition_map[c].astype(np.int32) for c in self.codes]
-        if class_map is not None:
-            self.y_true = [class_map[c].astype(np.int16) for c in self.y_true]
-
-    def arrays(self) -> dict[str, np.ndarray | None]:
-        """Return the record as single arrays (None for absent parts)."""
-
-        def joined(parts):
-            return np.concatenate(parts) if parts else None
-
-        arrays = {
-            name: joined(getattr(self, name))
-            for name in ("codes", "y_true", "scores", "weight")
-        }
-        arrays["runs"] = [
-            (s, len(c)) for s, c in zip(self.starts, self.codes, strict=True)
-        ]
-        return arrays
-
-    @property
-    def nbytes(self) -> int:
-        """Memory held by the record."""
-        return sum(
-            part.nbytes
-            for name in ("codes", "y_true", "scores", "weight")
-            for part in getattr(self, name)
-        )
 
 
 class Statistics:
@@ -456,8 +395,8 @@ class Statistics:
         self.weighted = True
         if self.confusion is not None:
             self.confusion_rows = self.confusion.copy()
-        if self.rank is not None and self.rank.codes:
-            self.rank.weight = [np.ones(c.shape[0]) for c in self.rank.codes]
+        if self.rank is not None:
+            self.rank.start_weighting()
 
     # --- merging -------------------------------------------------------------
 
