@@ -15,7 +15,14 @@ from hypothesis import strategies as st
 from sklearn import metrics as skm
 
 from skpart import metrics_by_partition
-from skpart._metrics import axis_sums, division, kernels, ranks, statistics
+from skpart._metrics import (
+    axis_sums,
+    batch_sums,
+    division,
+    kernels,
+    ranks,
+    statistics,
+)
 from skpart._metrics.registry import METRICS
 
 RTOL = 1e-9
@@ -475,7 +482,9 @@ def test_unknown_metric_names_are_rejected_with_the_known_ones():
         compute_named_metrics(["acuracy"], **_case([0], y_pred=[0]))
 
 
-@pytest.mark.parametrize("module", [kernels, statistics, ranks, axis_sums, division])
+@pytest.mark.parametrize(
+    "module", [kernels, statistics, batch_sums, ranks, axis_sums, division]
+)
 def test_kernels_and_statistics_import_numpy_and_scipy_only(module):
     tree = ast.parse(Path(module.__file__).read_text())
     imported = {

@@ -29,6 +29,7 @@ __all__ = [
     "bootstrap_seed",
     "percentile_intervals",
     "poisson_multiplicities",
+    "replicate_multiplicities",
 ]
 
 # Rows are drawn in blocks of this many absolute positions; block k of every
@@ -264,6 +265,18 @@ def poisson_multiplicities(seed: int, start: int, stop: int, n_boot: int) -> np.
             key, block, n_boot, rows
         )
     return out.T
+
+
+def replicate_multiplicities(
+    seed: int, start: int, n_rows: int, n_replicates: int
+) -> np.ndarray:
+    """Replicate weights of rows ``start:start + n_rows``: ones, then Poisson(1).
+
+    Column 0 is the data itself; columns 1.. are the bootstrap replicates.
+    """
+    out = np.ones((n_rows, n_replicates), dtype=np.float64)
+    out[:, 1:] = poisson_multiplicities(seed, start, start + n_rows, n_replicates - 1)
+    return out
 
 
 def _is_int(value) -> bool:

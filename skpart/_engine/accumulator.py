@@ -35,8 +35,9 @@ from .._inputs.validation import (
 )
 from .._inputs.weights import check_weight_array, check_weighting
 from .._messages import truncate
+from .._metrics.batch_sums import Batch
 from .._metrics.registry import multiclass_variant, resolve_metrics, task_of
-from .._metrics.statistics import SCORE_BINS, Batch, Statistics
+from .._metrics.statistics import SCORE_BINS, Statistics
 from .._results.report import PartitionReport
 from .finalising import build_report
 

@@ -15,15 +15,13 @@ Three stages, one type each:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
 from .._bootstrap.resampling import poisson_multiplicities
+from .batch_sums import Batch
 from .division import divide
-
-if TYPE_CHECKING:
-    from .statistics import Batch
 
 #: The record's dtypes: its size per row is theirs plus the scores (and weight).
 CODE_DTYPE, CLASS_DTYPE, WEIGHT_DTYPE = np.int32, np.int16, np.float64

@@ -16,13 +16,10 @@ of a whole partition, so :mod:`skpart._metrics.kernels` applies them when finali
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-import scipy.sparse as sp
 
-from .._bootstrap.resampling import poisson_multiplicities
 from .axis_sums import axis_sum
+from .batch_sums import Batch, batch_sums
 from .division import divide
 from .ranks import RankRecord
 
@@ -42,39 +39,6 @@ _SUMMED = (
     "brier",
     "score_histogram",
 )
-
-
-@dataclass
-class Batch:
-    """One validated, encoded batch, as the statistics take it.
-
-    Attributes
-    ----------
-    codes : ndarray of int64
-        Global partition code of each row.
-    y_true, y_pred : ndarray
-        Class indices (int64) or values (float64); y_pred may be None when only
-        probability metrics are scored.
-    y_proba : ndarray of shape (n_rows, n_classes) or None
-        Probabilities, columns in sorted class order, float32 or float64.
-    weight : ndarray of float64 or None
-        User row weights (None: every row weighs 1).
-    start : int
-        Absolute position of the first row in the data: a row's bootstrap
-        multiplicities are drawn from its position.
-    """
-
-    codes: np.ndarray
-    y_true: np.ndarray
-    y_pred: np.ndarray | None
-    y_proba: np.ndarray | None
-    weight: np.ndarray | None
-    start: int = 0
-
-    @property
-    def n_rows(self) -> int:
-        """Number of rows."""
-        return self.codes.shape[0]
 
 
 class Statistics:
@@ -236,8 +200,8 @@ class Statistics:
             self._start_weighting()
         if self.rank is not None:
             self.rank.add(batch, self.score_columns)
-        requests, shift = self._requests(batch)
-        self._commit(batch, self._reduce(requests, batch), shift)
+        sums, shift = batch_sums(batch, self)
+        self._commit(batch, sums, shift)
         if self.score_histogram is not None:
             self._add_to_histogram(batch)
 
@@ -253,98 +217,6 @@ class Statistics:
         weight = np.ones(batch.n_rows) if batch.weight is None else batch.weight
         self.score_histogram = np.ascontiguousarray(self.score_histogram)
         np.add.at(self.score_histogram.reshape(-1), keys, weight)
-
-    def _requests(self, batch: Batch) -> tuple[dict, np.ndarray | None]:
-        """List what to sum for this batch: name -> (cell keys, n_cells, values)."""
-        P, K = self.n_partitions, self.n_classes
-        w, codes = batch.weight, batch.codes
-        requests = {}
-        if self.confusion is not None:
-            # The counts per partition and class are sums of the confusion
-            # cells: one reduction over the rows serves them all.
-            keys = (codes * K + batch.y_true) * K + batch.y_pred
-            requests["confusion"] = (keys, P * K * K, w)
-            if w is not None:
-                requests["confusion_rows"] = (keys, P * K * K, None)
-        else:
-            requests["n_rows"] = (codes, P, None)
-            if w is not None:
-                requests["weight"] = (codes, P, w)
-            if self.class_rows is not None:
-                requests["class_rows"] = (codes * K + batch.y_true, P * K, None)
-        if self.log_loss is not None or self.brier is not None:
-            requests.update(self._proba_requests(batch))
-
-        shift = None
-        if self.moments is not None:
-            moment_requests, shift = self._moment_requests(batch)
-            requests.update(moment_requests)
-        return requests, shift
-
-    def _proba_requests(self, batch: Batch) -> dict:
-        P, K = self.n_partitions, self.n_classes
-        w = batch.weight
-        rows = np.arange(batch.n_rows)
-        keys = batch.codes * K + batch.y_true
-        proba = batch.y_proba
-        requests = {}
-        if self.log_loss is not None:
-            # sklearn clips at the precision of the input dtype (float32 for
-            # Keras outputs), before taking the log.
-            eps = np.finfo(proba.dtype).eps
-            p_true = np.clip(proba[rows, batch.y_true], eps, 1 - eps)
-            loss = -np.log(p_true.astype(np.float64))
-            requests["log_loss"] = (keys, P * K, loss if w is None else w * loss)
-        if self.brier is not None:
-            onehot = np.zeros((batch.n_rows, K))
-            onehot[rows, batch.y_true] = 1.0
-            squared = (onehot - proba.astype(np.float64)) ** 2
-            for k in range(K):
-                values = squared[:, k] if w is None else w * squared[:, k]
-                requests[f"brier_{k}"] = (keys, P * K, values)
-        return requests
-
-    def _moment_requests(self, batch: Batch) -> tuple[dict, np.ndarray]:
-        P, codes, y = self.n_partitions, batch.codes, batch.y_true
-        w = np.ones(batch.n_rows) if batch.weight is None else batch.weight
-        # Shift by this batch's mean so that the sums of squares do not cancel
-        # (and are exact two-pass sums for the data itself).
-        base = np.bincount(codes, weights=w, minlength=P)
-        shift = divide(np.bincount(codes, weights=w * y, minlength=P), base)
-        deviation = y - shift[codes]
-        error = y - batch.y_pred
-        requests = {
-            "s1": (codes, P, w * deviation),
-            "s2": (codes, P, w * deviation**2),
-            "sse": (codes, P, w * error**2),
-            "sae": (codes, P, w * np.abs(error)),
-        }
-        return requests, shift
-
-    def _reduce(self, requests: dict, batch: Batch) -> dict:
-        """Every requested sum, shape (n_replicates, n_cells)."""
-        if self.n_replicates == 1:
-            return {
-                name: np.bincount(keys, weights=values, minlength=n)[None, :]
-                for name, (keys, n, values) in requests.items()
-            }
-        # With a bootstrap, the rows go through in chunks whose multiplicities
-        # (rows x replicates, drawn from the rows' positions) stay near 4M
-        # cells; each chunk serves every statistic.
-        R = self.n_replicates
-        out = {name: np.zeros((n, R)) for name, (_, n, _) in requests.items()}
-        step = max(1, (1 << 22) // R)
-        for first in range(0, batch.n_rows, step):
-            stop = min(first + step, batch.n_rows)
-            weights = multiplicities(self.seed, batch.start + first, stop - first, R)
-            columns = np.arange(stop - first)
-            for name, (keys, n, values) in requests.items():
-                values = np.ones(stop - first) if values is None else values[first:stop]
-                indicator = sp.csr_matrix(
-                    (values, (keys[first:stop], columns)), shape=(n, stop - first)
-                )
-                out[name] += indicator @ weights
-        return {name: np.ascontiguousarray(total.T) for name, total in out.items()}
 
     def _commit(self, batch: Batch, sums: dict, shift: np.ndarray | None) -> None:
         """Add the reduced sums of a batch to the statistics."""
@@ -422,16 +294,6 @@ class Statistics:
                 array += getattr(other, name)
         if self.rank is not None:
             self.rank.merge(other.rank)
-
-
-def multiplicities(seed: int, start: int, n_rows: int, n_replicates: int):
-    """Replicate weights of rows ``start:start + n_rows``: ones, then Poisson(1).
-
-    Column 0 is the data itself; columns 1.. are the bootstrap replicates.
-    """
-    out = np.ones((n_rows, n_replicates), dtype=np.float64)
-    out[:, 1:] = poisson_multiplicities(seed, start, start + n_rows, n_replicates - 1)
-    return out
 
 
 def merge_moments(a: tuple, b: tuple) -> tuple[np.ndarray, np.ndarray]:
