@@ -23,8 +23,17 @@ from .batch_sums import Batch, batch_sums
 from .division import divide
 from .ranks import RankRecord
 
-#: What a metric can need; the plan collects the union over its metrics.
-NEEDS = ("confusion", "log_loss", "brier", "rank", "score_histogram", "moments")
+#: The statistics a scoring plan can keep: those the named metrics read
+#: (``Metric.statistics``), and the class totals every classification keeps.
+STATISTIC_NAMES = (
+    "class_rows",
+    "confusion",
+    "log_loss",
+    "brier",
+    "rank",
+    "score_histogram",
+    "moments",
+)
 #: Equal-width bins of the positive class's probability on [0, 1], for the
 #: binned ROC AUC: its memory per partition is fixed, whatever the rows.
 SCORE_BINS = 1000
@@ -46,8 +55,8 @@ class Statistics:
 
     Parameters
     ----------
-    needs : set of str
-        Which of :data:`NEEDS` the metrics read.
+    names : set of str
+        The statistics to keep, of :data:`STATISTIC_NAMES`.
     n_replicates : int
         1, or 1 + the number of bootstrap replicates.
     score_columns : ndarray of int or None
@@ -86,14 +95,14 @@ class Statistics:
 
     def __init__(
         self,
-        needs: set[str],
+        names: set[str],
         *,
         n_replicates: int = 1,
         score_columns: np.ndarray | None = None,
         histogram_column: int | None = None,
         seed: int | None = None,
     ) -> None:
-        self.needs = set(needs)
+        self.names = set(names)
         self.n_replicates = n_replicates
         self.seed = seed
         self.score_columns = score_columns
@@ -104,7 +113,7 @@ class Statistics:
         R = n_replicates
         self.n_rows = np.zeros((R, 0))
         self.weight = np.zeros((R, 0))
-        classes = needs & {
+        classes = names & {
             "confusion",
             "log_loss",
             "brier",
@@ -113,18 +122,18 @@ class Statistics:
             "class_rows",
         }
         self.class_rows = np.zeros((R, 0, 0)) if classes else None
-        self.confusion = np.zeros((R, 0, 0, 0)) if "confusion" in needs else None
+        self.confusion = np.zeros((R, 0, 0, 0)) if "confusion" in names else None
         self.confusion_rows = None
-        self.log_loss = np.zeros((R, 0, 0)) if "log_loss" in needs else None
-        self.brier = np.zeros((R, 0, 0, 0)) if "brier" in needs else None
+        self.log_loss = np.zeros((R, 0, 0)) if "log_loss" in names else None
+        self.brier = np.zeros((R, 0, 0, 0)) if "brier" in names else None
         self.score_histogram = None
-        if "score_histogram" in needs:
+        if "score_histogram" in names:
             self.score_histogram = np.zeros((R, 0, 0, SCORE_BINS))
         self.moments = None
-        if "moments" in needs:
+        if "moments" in names:
             self.moments = {k: np.zeros((R, 0)) for k in ("mean", "m2", "sse", "sae")}
             self.moments.update(y_min=np.zeros(0), y_max=np.zeros(0))
-        self.rank = RankRecord() if "rank" in needs else None
+        self.rank = RankRecord() if "rank" in names else None
 
     # --- shape changes -------------------------------------------------------
 
