@@ -257,10 +257,10 @@ def score_batches(
             of = "" if total is None else f"/{total}"
             print(
                 f"score_partitions: batch {position + 1}{of}, "
-                f"{accumulator._n_rows:,} rows scored",
+                f"{accumulator.n_rows:,} rows scored",
                 flush=True,
             )
-    if accumulator._stats is None:
+    if accumulator.n_batches == 0:
         raise ValueError(
             f"{name} yielded no batches; pass {_ACCEPTED} with at least one row."
         )
@@ -268,7 +268,7 @@ def score_batches(
 
 
 def _kept(message: str, accumulator: PartitionMetrics) -> ValueError:
-    n = accumulator._n_batches
+    n = accumulator.n_batches
     # The engine's own "... are kept." is made precise below.
     message = re.sub(r" The \d+ batch\(es\) before it are kept\.$", "", message)
     error = ValueError(

@@ -282,11 +282,6 @@ def _rows(value: Any, start: int, stop: int) -> Any:
 
 def _check_rank_memory(accumulator, n_rows, *, weighted: bool) -> None:
     """Warn on the driver when the merged rank record would be too large."""
-    if n_rows is None or "rank" not in getattr(accumulator, "_needs", ()):
-        return
-    ovr = any(m.name == "roc_auc_ovr" for m in accumulator._metrics)
-    n_classes = accumulator._classes.n_classes
-    columns = n_classes if ovr and n_classes > 2 else 1
-    # float64 scores as the upper bound: the dtype is known only after predict.
-    per_row = 6 + 8 * columns + (8 if weighted else 0)
-    RankMemoryGuard().check_projected(per_row * n_rows, n_rows)
+    if n_rows is not None:
+        nbytes = accumulator.projected_rank_bytes(n_rows, weighted=weighted)
+        RankMemoryGuard().check_projected(nbytes, n_rows)
