@@ -43,9 +43,9 @@ _BLOCK_ROWS = 1024
 # block); word 0 is what Philox increments, far from wrapping within a block.
 _FIRST_STREAM, _REFINE_STREAM = 0, 1
 
-_UNIFORM_BITS = 32  # resolution of the sampler: probabilities are k / 2**32
-_FIRST_BITS = 8  # one byte decides most draws...
-_REFINE_BITS = _UNIFORM_BITS - _FIRST_BITS  # ...the rare rest need 24 more bits
+UNIFORM_BITS = 32  # resolution of the sampler: probabilities are k / 2**32
+FIRST_BITS = 8  # one byte decides most draws...
+REFINE_BITS = UNIFORM_BITS - FIRST_BITS  # ...the rare rest need 24 more bits
 
 
 def _poisson1_tables() -> tuple[np.ndarray, int, np.ndarray]:
@@ -73,7 +73,7 @@ def _poisson1_tables() -> tuple[np.ndarray, int, np.ndarray]:
     # F(k) to 40 digits, so that rounding to 2**-32 can never go the wrong way.
     ctx = decimal.Context(prec=40)
     e_inv = ctx.exp(decimal.Decimal(-1))
-    total = 2**_UNIFORM_BITS
+    total = 2**UNIFORM_BITS
     cumulative, term, k = [0], e_inv, 0
     cdf = decimal.Decimal(0)
     # Stops at k = 12, the first F(k) within half a pattern of 1: the tail
@@ -84,7 +84,7 @@ def _poisson1_tables() -> tuple[np.ndarray, int, np.ndarray]:
         k += 1
         term = ctx.divide(term, k)
     counts = np.diff(np.array(cumulative, dtype=np.int64))  # P_k, k = 0..12
-    whole, leftover = np.divmod(counts, 2**_REFINE_BITS)
+    whole, leftover = np.divmod(counts, 2**REFINE_BITS)
     n_pure = int(whole.sum())
     first = np.cumsum(whole)[:-1]
     first = first[first < n_pure].astype(np.uint8)
@@ -102,7 +102,7 @@ if not (
     raise RuntimeError("the Poisson(1) ladder no longer starts with equal rungs")
 
 
-def _poisson1_from_bits(
+def poisson1_from_bits(
     first: np.ndarray, refine_bits, columns: slice = slice(None)
 ) -> np.ndarray:
     """Poisson(1) values from first bytes and, where needed, 24 more bits.
@@ -143,7 +143,7 @@ def _poisson1_from_bits(
         before, column = np.divmod(rare, first.shape[-1])
         keep = (column >= lo) & (column < hi)
         pattern = first.reshape(-1)[rare[keep]].astype(np.uint64) - _N_PURE
-        pattern = (pattern << _REFINE_BITS) | bits[keep]
+        pattern = (pattern << REFINE_BITS) | bits[keep]
         at = before[keep] * (hi - lo) + (column[keep] - lo)  # flat in ``out``
         out.reshape(-1)[at] = np.searchsorted(_REFINE_THRESHOLDS, pattern, side="right")
     return out
@@ -173,9 +173,9 @@ def _block_multiplicities(
     refine = _philox(key, block, _REFINE_STREAM)
 
     def refine_bits(n: int) -> np.ndarray:
-        return refine.random_raw(n) & np.uint64(2**_REFINE_BITS - 1)
+        return refine.random_raw(n) & np.uint64(2**REFINE_BITS - 1)
 
-    return _poisson1_from_bits(first, refine_bits, rows)
+    return poisson1_from_bits(first, refine_bits, rows)
 
 
 def _philox_key(seed: int) -> np.ndarray:
