@@ -5,9 +5,10 @@ cross-validation, ``PartitionMonitor``, Dask) goes through
 :class:`PartitionMetrics`. It holds a :class:`~skpart._engine.plan.ScoringPlan`
 (the metrics, task, weighting and bootstrap, resolved once and shared by its
 copies) and the state the batches build: the codebooks of classes and
-partitions, the statistics and the rows kept for user callables. Its
-``result()`` hands the plan and the statistics to
-``skpart._engine.finalising`` (the metric loop, the callable loop, the warnings).
+partitions, the statistics and the rows kept for user callables
+(:class:`~skpart._engine.state.AccumulatorState`). Its ``result()`` hands the
+plan and the state to ``skpart._engine.finalising`` (the metric loop, the
+callable loop, the warnings).
 """
 
 from __future__ import annotations
@@ -20,11 +21,7 @@ import numpy as np
 from .._inputs.groups import encode_groups
 from .._inputs.rows import count_rows
 from .._inputs.targets import Task
-from .._inputs.validation import (
-    check_bootstrap,
-    check_int,
-    check_min_partition_size,
-)
+from .._inputs.validation import check_bootstrap, check_int, check_min_partition_size
 from .._inputs.weights import check_weighting
 from .._results.report import PartitionReport
 from .batch_targets import check_targets

@@ -195,7 +195,7 @@ class ScoringPlan:
         return check_weight_array(sample_weight, n_rows)
 
     def positive_class(self, classes: ClassCodebook) -> int:
-        """Index of the positive class among ``classes`` (0 for regression)."""
+        """Return the positive class's index among ``classes`` (0 for regression)."""
         if self.task != "classification":
             return 0
         if self.pos_label is None:
@@ -203,7 +203,7 @@ class ScoringPlan:
         return classes.position(self.pos_label, "pos_label")
 
     def new_statistics(self, classes: ClassCodebook) -> Statistics:
-        """Empty statistics of this plan, for the ``classes`` known now."""
+        """Return empty statistics of this plan, for the ``classes`` known now."""
         columns = None
         if "rank" in self.statistics:
             columns = (
@@ -223,7 +223,7 @@ class ScoringPlan:
         )
 
     def rank_bytes_per_row(self, n_classes: int, *, weighted: bool) -> int:
-        """Bytes per row of the rank metrics' record, float64 scores (0 if none)."""
+        """Return the rank record's bytes per row, float64 scores (0 if none)."""
         if "rank" not in self.statistics:
             return 0
         n_columns = n_classes if self._ranks_every_class(n_classes) else 1
