@@ -12,7 +12,8 @@ from ._adapters.compare_partitions import PartitionComparison, compare_partition
 from ._adapters.cross_validate import cross_validate_partitions
 from ._adapters.score_partitions import score_partitions
 from ._adapters.scorer import make_partition_scorer
-from ._engine.accumulator import PartitionMetrics, metrics_by_partition
+from ._engine.accumulator import PartitionMetrics
+from ._engine.metrics_by_partition import metrics_by_partition
 from ._messages import PartitionMetricWarning
 from ._results.report import PartitionReport
 

@@ -15,9 +15,14 @@ from hypothesis import strategies as st
 from sklearn import metrics as skm
 
 from skpart import metrics_by_partition
-from skpart._metrics import axis_sums as _axis_sums
-from skpart._metrics import kernels as _kernels
-from skpart._metrics import statistics as _statistics
+from skpart._metrics import (
+    axis_sums,
+    batch_sums,
+    division,
+    kernels,
+    ranks,
+    statistics,
+)
 from skpart._metrics.registry import METRICS
 
 RTOL = 1e-9
@@ -477,7 +482,9 @@ def test_unknown_metric_names_are_rejected_with_the_known_ones():
         compute_named_metrics(["acuracy"], **_case([0], y_pred=[0]))
 
 
-@pytest.mark.parametrize("module", [_kernels, _statistics, _axis_sums])
+@pytest.mark.parametrize(
+    "module", [kernels, statistics, batch_sums, ranks, axis_sums, division]
+)
 def test_kernels_and_statistics_import_numpy_and_scipy_only(module):
     tree = ast.parse(Path(module.__file__).read_text())
     imported = {
@@ -517,6 +524,6 @@ def test_axis_sum_equals_numpy_sum_with_its_dtype(dtype, axis, keepdims):
     shape = (3, 4, 2, 7) if axis in (0, -2) else (2, 3, 9)  # short and long axes
     array = (rng.random(shape) * 200).astype(dtype)
     expected = array.sum(axis=axis, keepdims=keepdims)
-    actual = _axis_sums.axis_sum(array, axis, keepdims=keepdims)
+    actual = axis_sums.axis_sum(array, axis, keepdims=keepdims)
     assert actual.dtype == expected.dtype
     np.testing.assert_allclose(actual, expected, rtol=1e-6)

@@ -12,12 +12,12 @@ import pytest
 from scipy import stats
 
 from skpart._bootstrap.resampling import (
-    _REFINE_BITS,
-    _poisson1_from_bits,
+    REFINE_BITS,
     benjamini_hochberg,
     bootstrap_p_values,
     bootstrap_seed,
     percentile_intervals,
+    poisson1_from_bits,
     poisson_multiplicities,
 )
 
@@ -190,14 +190,14 @@ def test_sampler_is_exact_at_the_resolution_of_32_bits():
             asked.append(n)
             return np.zeros(n, dtype=np.uint64)
 
-        value = _poisson1_from_bits(np.array([byte], dtype=np.uint8), record)
+        value = poisson1_from_bits(np.array([byte], dtype=np.uint8), record)
         if not asked:
-            patterns[value[0]] += 2**_REFINE_BITS
+            patterns[value[0]] += 2**REFINE_BITS
             continue
         chunk = 2**22
-        for offset in range(0, 2**_REFINE_BITS, chunk):
+        for offset in range(0, 2**REFINE_BITS, chunk):
             bits = np.arange(offset, offset + chunk, dtype=np.uint64)
-            values = _poisson1_from_bits(
+            values = poisson1_from_bits(
                 np.full(chunk, byte, dtype=np.uint8), lambda n, bits=bits: bits[:n]
             )
             patterns += np.bincount(values, minlength=64)

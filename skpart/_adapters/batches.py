@@ -20,6 +20,7 @@ import pandas as pd
 from .._engine.accumulator import PartitionMetrics
 from .._engine.memory import RankMemoryGuard
 from .._engine.predictions import add_predictions
+from .._inputs.rows import count_rows
 from .._inputs.validation import check_int
 from .._results.report import PartitionReport
 
@@ -108,22 +109,6 @@ def check_batch_source(data: Any, name: str = "X", *, reiterable: bool = False):
         )
 
 
-def _n_rows(value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        return _n_rows(next(iter(value.values()), None))
-    if isinstance(value, (list, tuple)) and value and hasattr(value[0], "shape"):
-        return _n_rows(value[0])  # several inputs, or several group columns
-    shape = getattr(value, "shape", None)
-    if shape is not None and len(shape) > 0:
-        return int(shape[0])
-    try:
-        return len(value)
-    except TypeError:
-        return None
-
-
 def _to_numpy(value: Any) -> Any:
     """Tensors to NumPy (``.numpy()``), containers item by item."""
     if isinstance(value, dict):
@@ -175,11 +160,13 @@ def unpack_batch(batch: Any, position: int, first_row: int, name: str = "X"):
     X, y, groups, *rest = (_to_numpy(item) for item in batch)
     weight = rest[0] if rest else None
     y, groups = _decode(y), _decode(groups)
-    lengths = {
-        key: _n_rows(value)
-        for key, value in (("X", X), ("y", y), ("groups", groups), ("weight", weight))
-        if value is not None
-    }
+    parts = (("X", X), ("y", y), ("groups", groups), ("weight", weight))
+    try:
+        lengths = {
+            key: count_rows(value, key) for key, value in parts if value is not None
+        }
+    except ValueError as exc:  # a part that is not array-like
+        raise ValueError(f"{where}: {exc}") from None
     if "y" not in lengths or "groups" not in lengths:
         raise ValueError(
             f"{where} has y or groups None; each batch needs the true targets "
@@ -205,7 +192,7 @@ def iter_batches(data: Any, name: str = "X") -> Iterator[tuple[int, int, tuple]]
     for position, batch in enumerate(iterator):
         parts = unpack_batch(batch, position, first_row, name)
         yield position, first_row, parts
-        first_row += _n_rows(parts[1])
+        first_row += count_rows(parts[1])
 
 
 def n_batches(data: Any) -> int | None:
@@ -265,15 +252,15 @@ def score_batches(
             if not message.startswith("batch "):
                 message = f"batch {position} (rows from {first_row} on): {message}"
             raise _kept(message, accumulator) from exc
-        guard.check(accumulator, _n_rows(y))
+        guard.check(accumulator, count_rows(y))
         if verbose:
             of = "" if total is None else f"/{total}"
             print(
                 f"score_partitions: batch {position + 1}{of}, "
-                f"{accumulator._n_rows:,} rows scored",
+                f"{accumulator.n_rows:,} rows scored",
                 flush=True,
             )
-    if accumulator._stats is None:
+    if accumulator.n_batches == 0:
         raise ValueError(
             f"{name} yielded no batches; pass {_ACCEPTED} with at least one row."
         )
@@ -281,7 +268,7 @@ def score_batches(
 
 
 def _kept(message: str, accumulator: PartitionMetrics) -> ValueError:
-    n = accumulator._n_batches
+    n = accumulator.n_batches
     # The engine's own "... are kept." is made precise below.
     message = re.sub(r" The \d+ batch\(es\) before it are kept\.$", "", message)
     error = ValueError(

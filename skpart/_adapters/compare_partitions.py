@@ -24,9 +24,8 @@ from .._bootstrap.resampling import (
     bootstrap_seed,
     percentile_intervals,
 )
-from .._engine.accumulator import check_bootstrap
 from .._engine.predictions import accumulator_for, add_predictions
-from .._inputs.validation import check_nonnegative
+from .._inputs.validation import check_bootstrap, check_nonnegative
 from .._messages import truncate
 from .._results.charts import _legend_below, _pyplot, format_partition_label
 from .._results.report import PartitionReport

@@ -20,9 +20,9 @@ from sklearn.utils import indexable
 from sklearn.utils.validation import column_or_1d
 
 from .._compat import _num_samples, _safe_indexing
-from .._engine.accumulator import check_min_partition_size
-from .._engine.predictions import accumulator_for, needs_proba, predict_once
+from .._engine.predictions import accumulator_for, predict_once
 from .._inputs.groups import encode_groups
+from .._inputs.validation import check_min_partition_size
 from .._inputs.weights import check_weight_array
 from .._results.report import PartitionReport
 
@@ -158,7 +158,7 @@ def cross_validate_partitions(
         else encode_groups(partitions, n_samples=n_samples)
     )
     for rows, y_pred, y_proba in _out_of_fold_predictions(
-        results, X, needs_proba(accumulator), accumulator.classes
+        results, X, accumulator.needs_proba, accumulator.classes
     ):
         accumulator.update(
             _safe_indexing(y, rows),

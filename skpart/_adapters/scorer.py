@@ -16,11 +16,11 @@ from sklearn import get_config
 from sklearn.utils.metadata_routing import MetadataRequest, get_routing_for_object
 
 from .._compat import _MetadataRequester
-from .._engine.accumulator import check_min_partition_size
+from .._inputs.validation import check_min_partition_size
 from .._inputs.weights import check_weighting
 from .._metrics.aggregates import check_aggregates, signed
 from .._metrics.fairness import DISPARITIES
-from .._metrics.registry import Metric, _is_metric_tuple, resolve_metrics
+from .._metrics.registry import Metric, is_metric_tuple, resolve_metrics
 from .._results.report import PartitionReport
 from .score_partitions import score_partitions
 
@@ -377,7 +377,7 @@ def _is_single_metric(metrics: Any) -> bool:
     return (
         metrics is None
         or isinstance(metrics, (str, Metric))
-        or _is_metric_tuple(metrics)
+        or is_metric_tuple(metrics)
         or callable(metrics)
     )
 
@@ -415,7 +415,7 @@ def _metrics_repr(metrics: Any) -> str:
     def one(metric: Any) -> str:
         if isinstance(metric, Metric):
             return repr(metric.name)
-        if _is_metric_tuple(metric):
+        if is_metric_tuple(metric):
             return repr(metric[0])
         return getattr(metric, "__name__", repr(metric))
 

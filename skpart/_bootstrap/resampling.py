@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._inputs.validation import check_nonnegative
+from .._inputs.validation import check_fraction, check_nonnegative
 
 __all__ = [
     "BootstrapIntervals",
@@ -29,6 +29,7 @@ __all__ = [
     "bootstrap_seed",
     "percentile_intervals",
     "poisson_multiplicities",
+    "replicate_multiplicities",
 ]
 
 # Rows are drawn in blocks of this many absolute positions; block k of every
@@ -42,9 +43,9 @@ _BLOCK_ROWS = 1024
 # block); word 0 is what Philox increments, far from wrapping within a block.
 _FIRST_STREAM, _REFINE_STREAM = 0, 1
 
-_UNIFORM_BITS = 32  # resolution of the sampler: probabilities are k / 2**32
-_FIRST_BITS = 8  # one byte decides most draws...
-_REFINE_BITS = _UNIFORM_BITS - _FIRST_BITS  # ...the rare rest need 24 more bits
+UNIFORM_BITS = 32  # resolution of the sampler: probabilities are k / 2**32
+FIRST_BITS = 8  # one byte decides most draws...
+REFINE_BITS = UNIFORM_BITS - FIRST_BITS  # ...the rare rest need 24 more bits
 
 
 def _poisson1_tables() -> tuple[np.ndarray, int, np.ndarray]:
@@ -72,7 +73,7 @@ def _poisson1_tables() -> tuple[np.ndarray, int, np.ndarray]:
     # F(k) to 40 digits, so that rounding to 2**-32 can never go the wrong way.
     ctx = decimal.Context(prec=40)
     e_inv = ctx.exp(decimal.Decimal(-1))
-    total = 2**_UNIFORM_BITS
+    total = 2**UNIFORM_BITS
     cumulative, term, k = [0], e_inv, 0
     cdf = decimal.Decimal(0)
     # Stops at k = 12, the first F(k) within half a pattern of 1: the tail
@@ -83,7 +84,7 @@ def _poisson1_tables() -> tuple[np.ndarray, int, np.ndarray]:
         k += 1
         term = ctx.divide(term, k)
     counts = np.diff(np.array(cumulative, dtype=np.int64))  # P_k, k = 0..12
-    whole, leftover = np.divmod(counts, 2**_REFINE_BITS)
+    whole, leftover = np.divmod(counts, 2**REFINE_BITS)
     n_pure = int(whole.sum())
     first = np.cumsum(whole)[:-1]
     first = first[first < n_pure].astype(np.uint8)
@@ -101,7 +102,7 @@ if not (
     raise RuntimeError("the Poisson(1) ladder no longer starts with equal rungs")
 
 
-def _poisson1_from_bits(
+def poisson1_from_bits(
     first: np.ndarray, refine_bits, columns: slice = slice(None)
 ) -> np.ndarray:
     """Poisson(1) values from first bytes and, where needed, 24 more bits.
@@ -142,7 +143,7 @@ def _poisson1_from_bits(
         before, column = np.divmod(rare, first.shape[-1])
         keep = (column >= lo) & (column < hi)
         pattern = first.reshape(-1)[rare[keep]].astype(np.uint64) - _N_PURE
-        pattern = (pattern << _REFINE_BITS) | bits[keep]
+        pattern = (pattern << REFINE_BITS) | bits[keep]
         at = before[keep] * (hi - lo) + (column[keep] - lo)  # flat in ``out``
         out.reshape(-1)[at] = np.searchsorted(_REFINE_THRESHOLDS, pattern, side="right")
     return out
@@ -172,9 +173,9 @@ def _block_multiplicities(
     refine = _philox(key, block, _REFINE_STREAM)
 
     def refine_bits(n: int) -> np.ndarray:
-        return refine.random_raw(n) & np.uint64(2**_REFINE_BITS - 1)
+        return refine.random_raw(n) & np.uint64(2**REFINE_BITS - 1)
 
-    return _poisson1_from_bits(first, refine_bits, rows)
+    return poisson1_from_bits(first, refine_bits, rows)
 
 
 def _philox_key(seed: int) -> np.ndarray:
@@ -266,6 +267,18 @@ def poisson_multiplicities(seed: int, start: int, stop: int, n_boot: int) -> np.
     return out.T
 
 
+def replicate_multiplicities(
+    seed: int, start: int, n_rows: int, n_replicates: int
+) -> np.ndarray:
+    """Replicate weights of rows ``start:start + n_rows``: ones, then Poisson(1).
+
+    Column 0 is the data itself; columns 1.. are the bootstrap replicates.
+    """
+    out = np.ones((n_rows, n_replicates), dtype=np.float64)
+    out[:, 1:] = poisson_multiplicities(seed, start, start + n_rows, n_replicates - 1)
+    return out
+
+
 def _is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
@@ -348,18 +361,6 @@ class BootstrapIntervals(NamedTuple):
     too_few_defined: np.ndarray
 
 
-def _check_open_unit(name: str, value) -> float:
-    if (
-        not isinstance(value, numbers.Real)
-        or isinstance(value, bool)
-        or not 0 < value < 1
-    ):
-        raise ValueError(
-            f"{name} must be a number strictly between 0 and 1, got {name}={value!r}."
-        )
-    return float(value)
-
-
 def percentile_intervals(
     replicates: ArrayLike,
     confidence_level: float,
@@ -406,7 +407,7 @@ def percentile_intervals(
     >>> low, high, too_few
     (array([0.175,   nan]), array([0.325,   nan]), array([False,  True]))
     """
-    confidence_level = _check_open_unit("confidence_level", confidence_level)
+    confidence_level = check_fraction(confidence_level, "confidence_level")
     if (
         not isinstance(min_defined, numbers.Real)
         or isinstance(min_defined, bool)
@@ -536,7 +537,7 @@ def benjamini_hochberg(p_values: ArrayLike, alpha: float) -> np.ndarray:
     >>> benjamini_hochberg([0.01, 0.04, 0.03, 0.2, float("nan")], alpha=0.1)
     array([ True,  True,  True, False, False])
     """
-    alpha = _check_open_unit("alpha", alpha)
+    alpha = check_fraction(alpha, "alpha", example="0.05")
     p_values = np.asarray(p_values, dtype=float)
     defined = ~np.isnan(p_values)
     flat = p_values[defined]

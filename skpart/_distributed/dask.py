@@ -26,6 +26,7 @@ import numpy as np
 from .._engine.accumulator import PartitionMetrics
 from .._engine.memory import RankMemoryGuard
 from .._engine.predictions import add_predictions
+from .._inputs.rows import count_rows
 from .._results.report import PartitionReport
 
 #: How many partial accumulators one merge task combines.
@@ -100,13 +101,17 @@ def _client():
 def _score_block(estimator, template, X, y, groups, weight, offset, position):
     """One block: predict once, add it to a copy of the template."""
     accumulator = copy.deepcopy(template)  # never mutate an input: retries rerun
-    n_rows = _n_rows(X)
+    n_rows = count_rows(X)
     if n_rows == 0:
         return accumulator  # an empty partition (after a filter, say)
     where = f"Dask block {position} (rows from {offset} on)"
-    lengths = {"X": n_rows, "y": _n_rows(y), "groups": _n_rows(groups)}
+    lengths = {
+        "X": n_rows,
+        "y": count_rows(y, "y"),
+        "groups": count_rows(groups, "groups"),
+    }
     if weight is not None:
-        lengths["sample_weight"] = _n_rows(weight)
+        lengths["sample_weight"] = count_rows(weight, "sample_weight")
     if len(set(lengths.values())) > 1:
         described = ", ".join(f"{key} {n}" for key, n in lengths.items())
         raise ValueError(
@@ -146,13 +151,6 @@ def _tree_merge(partials: list, template: Any):
             for start in range(0, len(level), SPLIT_EVERY)
         ]
     return level[0]
-
-
-def _n_rows(value: Any) -> int:
-    if isinstance(value, (list, tuple)) and value and hasattr(value[0], "shape"):
-        return _n_rows(value[0])
-    shape = getattr(value, "shape", None)
-    return int(shape[0]) if shape is not None and len(shape) else len(value)
 
 
 def _kind(value: Any) -> str:
@@ -263,9 +261,10 @@ def _column_blocks(value: Any, name: str, row_chunks, n_blocks: int) -> list:
             "DataFrame whose partition lengths are unknown; pass it as a Dask "
             "Series of the same frame (ddf['column']) so the blocks line up."
         )
-    if _n_rows(value) != sum(row_chunks):
+    n_rows = count_rows(value, name)
+    if n_rows != sum(row_chunks):
         raise ValueError(
-            f"{name} has {_n_rows(value)} rows but X has {int(sum(row_chunks))}; "
+            f"{name} has {n_rows} rows but X has {int(sum(row_chunks))}; "
             "pass one value per row of X."
         )
     stops = np.cumsum(row_chunks).astype(int)
@@ -283,11 +282,6 @@ def _rows(value: Any, start: int, stop: int) -> Any:
 
 def _check_rank_memory(accumulator, n_rows, *, weighted: bool) -> None:
     """Warn on the driver when the merged rank record would be too large."""
-    if n_rows is None or "rank" not in getattr(accumulator, "_needs", ()):
-        return
-    ovr = any(m.name == "roc_auc_ovr" for m in accumulator._metrics)
-    n_classes = accumulator._classes.n_classes
-    columns = n_classes if ovr and n_classes > 2 else 1
-    # float64 scores as the upper bound: the dtype is known only after predict.
-    per_row = 6 + 8 * columns + (8 if weighted else 0)
-    RankMemoryGuard().check_projected(per_row * n_rows, n_rows)
+    if n_rows is not None:
+        nbytes = accumulator.projected_rank_bytes(n_rows, weighted=weighted)
+        RankMemoryGuard().check_projected(nbytes, n_rows)

@@ -1,6 +1,10 @@
 """The one scoring engine: prepare once, accumulate statistics, finalise.
 
-``PartitionMetrics`` (the accumulator), the finalising of its statistics into a
-``PartitionReport``, user callables, the undefined-value warning, and the one
-predict-and-add step every caller shares.
+The scoring plan (``plan``: metrics, task, weighting, bootstrap, resolved
+once) and each batch's targets checked against it (``batch_targets``);
+``PartitionMetrics`` (``accumulator``), which holds a plan and its state
+(``state``: codebooks, statistics, rows kept for callables);
+``metrics_by_partition``; the finalising of plan and state into a
+``PartitionReport``, user callables, the undefined-value warning, the rank
+record's memory guard, and the one predict-and-add step every caller shares.
 """

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._bootstrap.resampling import replicate_multiplicities
 from .._inputs.groups import partition_indices
 from .._metrics.registry import Metric
-from .._metrics.statistics import multiplicities
 
 # What a metric function raises where it is undefined (one class, no rows...).
 _UNDEFINED = (ValueError, ZeroDivisionError, IndexError)
@@ -100,7 +100,10 @@ def callable_values(metric: Metric, rows: CallableRows, *, seed, n_replicates):
     boot = None
     if n_replicates > 1:
         boot = np.concatenate(
-            [multiplicities(seed, start, n, n_replicates) for start, n in rows.runs]
+            [
+                replicate_multiplicities(seed, start, n, n_replicates)
+                for start, n in rows.runs
+            ]
         )
     values = np.full((n_replicates, rows.n_partitions), np.nan)
     pooled = np.full(n_replicates, np.nan)

@@ -1,25 +1,25 @@
 """The engine's last stage: summed statistics into a PartitionReport.
 
 :class:`~skpart.PartitionMetrics` prepares, accumulates and merges; this
-module finalises. The final row weights are applied (:func:`finalise`), every
-named metric is computed for all partitions and replicates at once, the user
-callables run over their kept rows, and the report is built with its
-warnings: undefined values, binned AUCs that may be off, and intervals with
-too few defined replicates.
+module finalises its plan and state. The final row weights are applied
+(:func:`finalise`), every named metric is computed for all partitions and
+replicates at once, the user callables run over their kept rows, and the
+report is built with its warnings: undefined values, binned AUCs that may be
+off, and intervals with too few defined replicates.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from .._bootstrap.report_intervals import bootstrap_results
 from .._messages import truncate, warn
 from .._metrics.kernels import binned_auc_bound, finalise
-from .._metrics.registry import Metric
-from .._metrics.statistics import SCORE_BINS, Statistics
+from .._metrics.statistics import SCORE_BINS
 from .._results.report import PartitionReport
 from .callables import CallableRows, callable_values
+from .plan import ScoringPlan
+from .state import AccumulatorState
 from .undefined import warn_undefined
 
 #: roc_auc_binned warns where it may be further than this from the exact AUC.
@@ -27,39 +27,21 @@ BINNED_AUC_TOLERANCE = 0.005
 
 
 def build_report(
-    stats: Statistics,
-    partition_labels: pd.Index,
-    order: np.ndarray,
-    rows: list[dict],
+    plan: ScoringPlan,
+    state: AccumulatorState,
     *,
-    metrics: list[Metric],
-    balanced: bool,
-    positive: int,
-    n_classes: int,
-    seed: int | None,
     min_partition_size: int,
     confidence_level: float,
 ) -> PartitionReport:
-    """Finalise ``stats`` (partitions already in report order) into a report.
+    """Finalise an accumulator's statistics into a report.
 
     Parameters
     ----------
-    stats : Statistics
-        A copy of the accumulated statistics, reordered by ``order``.
-    partition_labels : pandas.Index
-        The partitions' labels in report order.
-    order : ndarray of int
-        Report position -> accumulation code (the codes of ``rows``).
-    rows : list of dict
-        The batches kept for user callables (empty without callables).
-    metrics : list of Metric
-    balanced : bool
-        Whether ``"balanced"`` weights are applied.
-    positive, n_classes : int
-        The positive class's index and the number of classes (0 for
-        regression).
-    seed : int or None
-        The bootstrap seed (with replicates).
+    plan : ScoringPlan
+        The metrics, weighting and bootstrap seed the statistics follow.
+    state : AccumulatorState
+        The statistics (at least one batch), codebooks and kept rows; left as
+        they are.
     min_partition_size : int
     confidence_level : float
 
@@ -67,7 +49,12 @@ def build_report(
     -------
     PartitionReport
     """
-    final = finalise(stats, balanced=balanced, positive=positive, n_classes=n_classes)
+    stats, partition_labels, order = state.report_statistics()
+    rows, positive = state.rows, plan.positive_class(state.classes)
+    metrics, balanced = plan.metrics, plan.weighting == "balanced"
+    final = finalise(
+        stats, balanced=balanced, positive=positive, n_classes=stats.n_classes
+    )
     # The finalised view holds the rank record joined into single arrays:
     # the per-batch copy renumbered by reorder() is not needed through
     # the sorts that follow (40 MB of 10 million rows).
@@ -80,7 +67,7 @@ def build_report(
                 values[metric.name] = _defined(metric.kernel(final), final)
                 overall[metric.name] = _defined(metric.kernel(pooled), pooled)[:, 0]
     errors = {}
-    callables = [m for m in metrics if m.func is not None]
+    callables = plan.callables
     if callables:
         inverse = np.empty_like(order)
         inverse[order] = np.arange(order.shape[0])
@@ -90,7 +77,7 @@ def build_report(
         for metric in callables:
             values[metric.name], overall[metric.name], errors[metric.name] = (
                 callable_values(
-                    metric, kept, seed=seed, n_replicates=stats.n_replicates
+                    metric, kept, seed=plan.seed, n_replicates=stats.n_replicates
                 )
             )
     names = [m.name for m in metrics]
@@ -127,12 +114,8 @@ def _defined(values: np.ndarray, final) -> np.ndarray:
     return values
 
 
-#: roc_auc_binned warns where it may be further than this from the exact AUC.
-BINNED_AUC_TOLERANCE = 0.005
-
-
 def _warn_loose_bins(report: PartitionReport, final, pooled) -> None:
-    """Name the partitions where roc_auc_binned may be off by more than 0.005."""
+    """Name where roc_auc_binned may be off by more than BINNED_AUC_TOLERANCE."""
     bound = binned_auc_bound(final)[0]
     loose = report.by_partition["reliable"].to_numpy(bool) & (
         bound > BINNED_AUC_TOLERANCE

@@ -67,10 +67,7 @@ class RankMemoryGuard:
         total_rows: int | None = None,
     ) -> None:
         """After a batch: project the record to the next batch (or the total)."""
-        stats = accumulator._stats
-        rank = None if stats is None else stats.rank
-        if rank is None or self.warned or not accumulator._n_rows:
+        if self.warned or not accumulator.n_rows:
             return
-        per_row = rank.nbytes / accumulator._n_rows
-        rows = total_rows if total_rows is not None else accumulator._n_rows + next_rows
-        self.check_projected(per_row * rows, rows)
+        rows = total_rows if total_rows is not None else accumulator.n_rows + next_rows
+        self.check_projected(accumulator.projected_rank_bytes(rows), rows)

@@ -56,7 +56,7 @@ def add_predictions(
 
     The one step of every path: in memory, per batch, per Dask block.
     """
-    y_pred, y_proba = predict_once(estimator, X, needs_proba(accumulator))
+    y_pred, y_proba = predict_once(estimator, X, accumulator.needs_proba)
     return accumulator.update(
         y,
         y_pred,
@@ -110,8 +110,3 @@ def accumulator_for(
         **bootstrap,
     )
     return accumulator, weights
-
-
-def needs_proba(accumulator: PartitionMetrics) -> bool:
-    """Whether the accumulator's metrics read probabilities."""
-    return any(m.needs == "proba" for m in accumulator._metrics)

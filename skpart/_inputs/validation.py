@@ -65,3 +65,15 @@ def check_fraction(value: Any, name: str, *, example: str = "0.95") -> float:
             f"got {name}={value!r}."
         )
     return float(value)
+
+
+def check_min_partition_size(min_partition_size: Any) -> None:
+    """Refuse a ``min_partition_size`` that is not an integer >= 1."""
+    check_int(min_partition_size, "min_partition_size", minimum=1)
+
+
+def check_bootstrap(n_boot: Any, confidence_level: Any) -> None:
+    """Refuse a bad ``n_boot`` or ``confidence_level``, naming the value."""
+    if n_boot is not None:
+        check_int(n_boot, "n_boot", minimum=1, meaning=" (or None: no bootstrap)")
+    check_fraction(confidence_level, "confidence_level")

@@ -16,10 +16,10 @@ from .._inputs.targets import Task
 from . import kernels
 from .fairness import split_disparities
 
-# The variant to suggest for a binary-only metric with more than two classes.
 #: Columns of ``by_partition`` that follow the metric columns.
 INFO_COLUMNS = ("n_samples", "weight", "reliable")
 
+# The variant to suggest for a binary-only metric with more than two classes.
 _MULTICLASS_VARIANT = {
     "precision": "precision_macro",
     "recall": "recall_macro",
@@ -50,7 +50,8 @@ class Metric:
     binary_only : bool
         True for the metrics sklearn defines for two classes only.
     statistics : frozenset of str
-        The statistics (:data:`skpart._metrics.statistics.NEEDS`) a named metric reads.
+        The statistics a named metric reads (of
+        :data:`skpart._metrics.statistics.STATISTIC_NAMES`).
     kernel : callable or None
         ``kernel(finalised) -> (R, P) array`` for named metrics.
     func : callable or None
@@ -227,7 +228,7 @@ def resolve_metrics(metrics: Any, *, task: Task | None = None) -> list[Metric]:
         metrics = default_metrics(task)
     elif isinstance(metrics, (str, Metric)) or callable(metrics):
         metrics = [metrics]
-    elif _is_metric_tuple(metrics):
+    elif is_metric_tuple(metrics):
         metrics = [metrics]
     elif isinstance(metrics, (set, frozenset)):
         raise ValueError(
@@ -284,7 +285,8 @@ def multiclass_variant(name: str) -> str:
     return _MULTICLASS_VARIANT.get(name, "a multiclass metric such as 'f1_macro'")
 
 
-def _is_metric_tuple(metric: Any) -> bool:
+def is_metric_tuple(metric: Any) -> bool:
+    """Whether ``metric`` is a ``(name, func, greater_is_better[, method])`` tuple."""
     return (
         isinstance(metric, tuple)
         and len(metric) in (3, 4)
@@ -307,7 +309,7 @@ def _to_metric(metric: Any) -> Metric:
                 "f(y_true, y_pred, *, sample_weight=None) is accepted too."
             )
         resolved = METRICS[metric]
-    elif _is_metric_tuple(metric):
+    elif is_metric_tuple(metric):
         proba = len(metric) == 4 and metric[3] == "predict_proba"
         resolved = Metric(
             metric[0], "proba" if proba else "predictions", metric[2], func=metric[1]

@@ -3,7 +3,8 @@
 Every named metric is a function of these sums: weighted confusion counts per
 (partition, true class, predicted class), per-(partition, class) sums of
 probability losses, mergeable moments of regression targets and errors, and
-for the rank metrics a compact per-row record that merges by concatenation.
+for the rank metrics a compact per-row record that merges by concatenation
+(:class:`~skpart._metrics.ranks.RankRecord`).
 Adding a batch, or merging the statistics of another batch, in any order,
 gives the same sums: this is what streaming, Dask and the bootstrap share.
 
@@ -15,16 +16,24 @@ of a whole partition, so :mod:`skpart._metrics.kernels` applies them when finali
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
-import scipy.sparse as sp
 
-from .._bootstrap.resampling import poisson_multiplicities
 from .axis_sums import axis_sum
+from .batch_sums import Batch, batch_sums
+from .division import divide
+from .ranks import RankRecord
 
-#: What a metric can need; the plan collects the union over its metrics.
-NEEDS = ("confusion", "log_loss", "brier", "rank", "score_histogram", "moments")
+#: The statistics a scoring plan can keep: those the named metrics read
+#: (``Metric.statistics``), and the class totals every classification keeps.
+STATISTIC_NAMES = (
+    "class_rows",
+    "confusion",
+    "log_loss",
+    "brier",
+    "rank",
+    "score_histogram",
+    "moments",
+)
 #: Equal-width bins of the positive class's probability on [0, 1], for the
 #: binned ROC AUC: its memory per partition is fixed, whatever the rows.
 SCORE_BINS = 1000
@@ -41,109 +50,13 @@ _SUMMED = (
 )
 
 
-@dataclass
-class Batch:
-    """One validated, encoded batch, as the statistics take it.
-
-    Attributes
-    ----------
-    codes : ndarray of int64
-        Global partition code of each row.
-    y_true, y_pred : ndarray
-        Class indices (int64) or values (float64); y_pred may be None when only
-        probability metrics are scored.
-    y_proba : ndarray of shape (n_rows, n_classes) or None
-        Probabilities, columns in sorted class order, float32 or float64.
-    weight : ndarray of float64 or None
-        User row weights (None: every row weighs 1).
-    start : int
-        Absolute position of the first row in the data: a row's bootstrap
-        multiplicities are drawn from its position.
-    """
-
-    codes: np.ndarray
-    y_true: np.ndarray
-    y_pred: np.ndarray | None
-    y_proba: np.ndarray | None
-    weight: np.ndarray | None
-    start: int = 0
-
-    @property
-    def n_rows(self) -> int:
-        """Number of rows."""
-        return self.codes.shape[0]
-
-
-@dataclass
-class RankRecord:
-    """The per-row record of the rank metrics: merges by concatenation.
-
-    Per row: its partition code, true class, the scores the rank metrics read
-    and its user weight (only when weights were given), so 6 bytes plus 4
-    (float32) or 8 (float64) per score column, plus 8 with a weight; per
-    batch, the position of its first row (the bootstrap redraws the
-    multiplicities from it).
-    """
-
-    codes: list[np.ndarray] = field(default_factory=list)
-    y_true: list[np.ndarray] = field(default_factory=list)
-    scores: list[np.ndarray] = field(default_factory=list)
-    weight: list[np.ndarray] = field(default_factory=list)
-    starts: list[int] = field(default_factory=list)
-
-    def add(self, batch: Batch, columns: np.ndarray) -> None:
-        """Keep what the rank metrics need of ``batch``."""
-        self.codes.append(batch.codes.astype(np.int32))
-        self.y_true.append(batch.y_true.astype(np.int16))
-        self.scores.append(np.ascontiguousarray(batch.y_proba[:, columns]))
-        if batch.weight is not None:
-            self.weight.append(batch.weight)
-        self.starts.append(int(batch.start))
-
-    def merge(self, other: RankRecord) -> None:
-        """Append another record's rows."""
-        for name in ("codes", "y_true", "scores", "weight", "starts"):
-            getattr(self, name).extend(getattr(other, name))
-
-    def remap(self, partition_map: np.ndarray | None, class_map: np.ndarray | None):
-        """Renumber partitions and classes after the codebooks changed."""
-        if partition_map is not None:
-            self.codes = [partition_map[c].astype(np.int32) for c in self.codes]
-        if class_map is not None:
-            self.y_true = [class_map[c].astype(np.int16) for c in self.y_true]
-
-    def arrays(self) -> dict[str, np.ndarray | None]:
-        """Return the record as single arrays (None for absent parts)."""
-
-        def joined(parts):
-            return np.concatenate(parts) if parts else None
-
-        arrays = {
-            name: joined(getattr(self, name))
-            for name in ("codes", "y_true", "scores", "weight")
-        }
-        arrays["runs"] = [
-            (s, len(c)) for s, c in zip(self.starts, self.codes, strict=True)
-        ]
-        return arrays
-
-    @property
-    def nbytes(self) -> int:
-        """Memory held by the record."""
-        return sum(
-            part.nbytes
-            for name in ("codes", "y_true", "scores", "weight")
-            for part in getattr(self, name)
-        )
-
-
 class Statistics:
     """Mergeable per-partition sums for one scoring plan.
 
     Parameters
     ----------
-    needs : set of str
-        Which of :data:`NEEDS` the metrics read.
+    names : set of str
+        The statistics to keep, of :data:`STATISTIC_NAMES`.
     n_replicates : int
         1, or 1 + the number of bootstrap replicates.
     score_columns : ndarray of int or None
@@ -182,14 +95,14 @@ class Statistics:
 
     def __init__(
         self,
-        needs: set[str],
+        names: set[str],
         *,
         n_replicates: int = 1,
         score_columns: np.ndarray | None = None,
         histogram_column: int | None = None,
         seed: int | None = None,
     ) -> None:
-        self.needs = set(needs)
+        self.names = set(names)
         self.n_replicates = n_replicates
         self.seed = seed
         self.score_columns = score_columns
@@ -200,7 +113,7 @@ class Statistics:
         R = n_replicates
         self.n_rows = np.zeros((R, 0))
         self.weight = np.zeros((R, 0))
-        classes = needs & {
+        classes = names & {
             "confusion",
             "log_loss",
             "brier",
@@ -209,18 +122,18 @@ class Statistics:
             "class_rows",
         }
         self.class_rows = np.zeros((R, 0, 0)) if classes else None
-        self.confusion = np.zeros((R, 0, 0, 0)) if "confusion" in needs else None
+        self.confusion = np.zeros((R, 0, 0, 0)) if "confusion" in names else None
         self.confusion_rows = None
-        self.log_loss = np.zeros((R, 0, 0)) if "log_loss" in needs else None
-        self.brier = np.zeros((R, 0, 0, 0)) if "brier" in needs else None
+        self.log_loss = np.zeros((R, 0, 0)) if "log_loss" in names else None
+        self.brier = np.zeros((R, 0, 0, 0)) if "brier" in names else None
         self.score_histogram = None
-        if "score_histogram" in needs:
+        if "score_histogram" in names:
             self.score_histogram = np.zeros((R, 0, 0, SCORE_BINS))
         self.moments = None
-        if "moments" in needs:
+        if "moments" in names:
             self.moments = {k: np.zeros((R, 0)) for k in ("mean", "m2", "sse", "sae")}
             self.moments.update(y_min=np.zeros(0), y_max=np.zeros(0))
-        self.rank = RankRecord() if "rank" in needs else None
+        self.rank = RankRecord() if "rank" in names else None
 
     # --- shape changes -------------------------------------------------------
 
@@ -296,8 +209,8 @@ class Statistics:
             self._start_weighting()
         if self.rank is not None:
             self.rank.add(batch, self.score_columns)
-        requests, shift = self._requests(batch)
-        self._commit(batch, self._reduce(requests, batch), shift)
+        sums, shift = batch_sums(batch, self)
+        self._commit(batch, sums, shift)
         if self.score_histogram is not None:
             self._add_to_histogram(batch)
 
@@ -313,98 +226,6 @@ class Statistics:
         weight = np.ones(batch.n_rows) if batch.weight is None else batch.weight
         self.score_histogram = np.ascontiguousarray(self.score_histogram)
         np.add.at(self.score_histogram.reshape(-1), keys, weight)
-
-    def _requests(self, batch: Batch) -> tuple[dict, np.ndarray | None]:
-        """List what to sum for this batch: name -> (cell keys, n_cells, values)."""
-        P, K = self.n_partitions, self.n_classes
-        w, codes = batch.weight, batch.codes
-        requests = {}
-        if self.confusion is not None:
-            # The counts per partition and class are sums of the confusion
-            # cells: one reduction over the rows serves them all.
-            keys = (codes * K + batch.y_true) * K + batch.y_pred
-            requests["confusion"] = (keys, P * K * K, w)
-            if w is not None:
-                requests["confusion_rows"] = (keys, P * K * K, None)
-        else:
-            requests["n_rows"] = (codes, P, None)
-            if w is not None:
-                requests["weight"] = (codes, P, w)
-            if self.class_rows is not None:
-                requests["class_rows"] = (codes * K + batch.y_true, P * K, None)
-        if self.log_loss is not None or self.brier is not None:
-            requests.update(self._proba_requests(batch))
-
-        shift = None
-        if self.moments is not None:
-            moment_requests, shift = self._moment_requests(batch)
-            requests.update(moment_requests)
-        return requests, shift
-
-    def _proba_requests(self, batch: Batch) -> dict:
-        P, K = self.n_partitions, self.n_classes
-        w = batch.weight
-        rows = np.arange(batch.n_rows)
-        keys = batch.codes * K + batch.y_true
-        proba = batch.y_proba
-        requests = {}
-        if self.log_loss is not None:
-            # sklearn clips at the precision of the input dtype (float32 for
-            # Keras outputs), before taking the log.
-            eps = np.finfo(proba.dtype).eps
-            p_true = np.clip(proba[rows, batch.y_true], eps, 1 - eps)
-            loss = -np.log(p_true.astype(np.float64))
-            requests["log_loss"] = (keys, P * K, loss if w is None else w * loss)
-        if self.brier is not None:
-            onehot = np.zeros((batch.n_rows, K))
-            onehot[rows, batch.y_true] = 1.0
-            squared = (onehot - proba.astype(np.float64)) ** 2
-            for k in range(K):
-                values = squared[:, k] if w is None else w * squared[:, k]
-                requests[f"brier_{k}"] = (keys, P * K, values)
-        return requests
-
-    def _moment_requests(self, batch: Batch) -> tuple[dict, np.ndarray]:
-        P, codes, y = self.n_partitions, batch.codes, batch.y_true
-        w = np.ones(batch.n_rows) if batch.weight is None else batch.weight
-        # Shift by this batch's mean so that the sums of squares do not cancel
-        # (and are exact two-pass sums for the data itself).
-        base = np.bincount(codes, weights=w, minlength=P)
-        shift = _divide(np.bincount(codes, weights=w * y, minlength=P), base)
-        deviation = y - shift[codes]
-        error = y - batch.y_pred
-        requests = {
-            "s1": (codes, P, w * deviation),
-            "s2": (codes, P, w * deviation**2),
-            "sse": (codes, P, w * error**2),
-            "sae": (codes, P, w * np.abs(error)),
-        }
-        return requests, shift
-
-    def _reduce(self, requests: dict, batch: Batch) -> dict:
-        """Every requested sum, shape (n_replicates, n_cells)."""
-        if self.n_replicates == 1:
-            return {
-                name: np.bincount(keys, weights=values, minlength=n)[None, :]
-                for name, (keys, n, values) in requests.items()
-            }
-        # With a bootstrap, the rows go through in chunks whose multiplicities
-        # (rows x replicates, drawn from the rows' positions) stay near 4M
-        # cells; each chunk serves every statistic.
-        R = self.n_replicates
-        out = {name: np.zeros((n, R)) for name, (_, n, _) in requests.items()}
-        step = max(1, (1 << 22) // R)
-        for first in range(0, batch.n_rows, step):
-            stop = min(first + step, batch.n_rows)
-            weights = multiplicities(self.seed, batch.start + first, stop - first, R)
-            columns = np.arange(stop - first)
-            for name, (keys, n, values) in requests.items():
-                values = np.ones(stop - first) if values is None else values[first:stop]
-                indicator = sp.csr_matrix(
-                    (values, (keys[first:stop], columns)), shape=(n, stop - first)
-                )
-                out[name] += indicator @ weights
-        return {name: np.ascontiguousarray(total.T) for name, total in out.items()}
 
     def _commit(self, batch: Batch, sums: dict, shift: np.ndarray | None) -> None:
         """Add the reduced sums of a batch to the statistics."""
@@ -437,8 +258,8 @@ class Statistics:
 
     def _merge_batch_moments(self, batch, sums, shift, total) -> None:
         s1, s2 = sums["s1"], sums["s2"]
-        mean = shift[None, :] + _divide(s1, total)
-        m2 = np.maximum(s2 - _divide(s1 * s1, total), 0.0)
+        mean = shift[None, :] + divide(s1, total)
+        m2 = np.maximum(s2 - divide(s1 * s1, total), 0.0)
         moments = self.moments
         moments["sse"] += sums["sse"]
         moments["sae"] += sums["sae"]
@@ -455,8 +276,8 @@ class Statistics:
         self.weighted = True
         if self.confusion is not None:
             self.confusion_rows = self.confusion.copy()
-        if self.rank is not None and self.rank.codes:
-            self.rank.weight = [np.ones(c.shape[0]) for c in self.rank.codes]
+        if self.rank is not None:
+            self.rank.start_weighting()
 
     # --- merging -------------------------------------------------------------
 
@@ -484,16 +305,6 @@ class Statistics:
             self.rank.merge(other.rank)
 
 
-def multiplicities(seed: int, start: int, n_rows: int, n_replicates: int):
-    """Replicate weights of rows ``start:start + n_rows``: ones, then Poisson(1).
-
-    Column 0 is the data itself; columns 1.. are the bootstrap replicates.
-    """
-    out = np.ones((n_rows, n_replicates), dtype=np.float64)
-    out[:, 1:] = poisson_multiplicities(seed, start, start + n_rows, n_replicates - 1)
-    return out
-
-
 def merge_moments(a: tuple, b: tuple) -> tuple[np.ndarray, np.ndarray]:
     """Chan et al.'s merge of (weight, mean, M2) of two sets of rows.
 
@@ -503,15 +314,7 @@ def merge_moments(a: tuple, b: tuple) -> tuple[np.ndarray, np.ndarray]:
     weight_b, mean_b, m2_b = b
     total = weight_a + weight_b
     delta = mean_b - mean_a
-    share = _divide(weight_b, total)
+    share = divide(weight_b, total)
     mean = mean_a + delta * share
     m2 = m2_a + m2_b + delta * delta * weight_a * share
     return mean, m2
-
-
-def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """``numerator / denominator``, 0 where the denominator is 0."""
-    numerator, denominator = np.broadcast_arrays(numerator, denominator)
-    out = np.zeros(numerator.shape, dtype=np.float64)
-    np.divide(numerator, denominator, out=out, where=denominator != 0)
-    return out

@@ -18,13 +18,14 @@ from sklearn.base import is_classifier
 from .._adapters.batches import check_batch_source, is_batch_source, iter_batches
 from .._engine.accumulator import PartitionMetrics
 from .._inputs.groups import encode_groups
+from .._inputs.rows import count_rows
 from .._inputs.targets import labels_1d, target_type
 from .._inputs.validation import check_fraction, check_int
 from .._inputs.weights import check_weight_array, check_weighting, resolve_weighting
 from .._messages import PartitionMetricWarning, truncate, warn
 from .._metrics.registry import resolve_metrics, task_of
 from .._results.charts import plot_partition_history
-from ._predict import n_samples, predict_in_batches
+from ._predict import predict_in_batches
 
 #: Aggregates written into the epoch logs, as ``{prefix}{metric}_{aggregate}``.
 LOGGED_AGGREGATES = ("worst", "mean", "best", "gap", "ratio")
@@ -175,10 +176,10 @@ class PartitionMonitor(keras.callbacks.Callback):
                 f"(got only {given or 'none'}), or validation_fraction=f to hold "
                 "out a fraction of the training rows (in a Pipeline or a search)."
             )
-        n_rows = n_samples(self.y)
-        if n_samples(self.X) != n_rows:
+        n_rows = count_rows(self.y, "y")
+        if count_rows(self.X) != n_rows:
             raise ValueError(
-                f"X has {n_samples(self.X)} rows but y has {n_rows}; pass one "
+                f"X has {count_rows(self.X)} rows but y has {n_rows}; pass one "
                 "target per row of X."
             )
         encode_groups(self.groups, n_samples=n_rows)
@@ -300,7 +301,7 @@ class PartitionMonitor(keras.callbacks.Callback):
         run.update(
             X=_as_model_input(X),
             y=y,
-            partitions=encode_groups(groups, n_samples=n_samples(y)),
+            partitions=encode_groups(groups, n_samples=count_rows(y, "y")),
             weights=weights,
         )
         return run
@@ -451,7 +452,7 @@ class PartitionMonitor(keras.callbacks.Callback):
         elif self.y is None:  # a batch source
             rows = f"<{type(self.X).__name__}>"
         else:
-            rows = f"n_samples={n_samples(self.y)}"
+            rows = f"n_samples={count_rows(self.y, 'y')}"
         return (
             f"PartitionMonitor({rows}, metrics={self.metrics!r}, "
             f"every={self.every!r}, prefix={self.prefix!r})"

@@ -13,6 +13,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from .._inputs.rows import count_rows
 from ._compat import trace_predict_for_any_batch_size
 
 #: Rows per prediction batch unless the user chose another size. Keras's
@@ -42,7 +43,7 @@ def predict_in_batches(model: Any, X: Any, batch_size: int = PREDICT_BATCH_SIZE)
     ndarray, or list or dict of ndarrays
         The outputs, shaped as the model's outputs, rows in the order of ``X``.
     """
-    n_rows = n_samples(X)
+    n_rows = count_rows(X)
     step = max(n_rows if batch_size == -1 else batch_size, 1)
     if overrides_predict(model):
         return model.predict(X, batch_size=step, verbose=0)
@@ -64,15 +65,6 @@ def overrides_predict(model: Any) -> bool:
         getattr(type(model), name, None) is not getattr(keras.Model, name)
         for name in ("predict", "predict_on_batch")
     )
-
-
-def n_samples(X: Any) -> int:
-    """Count the rows of an array or DataFrame, or of a tuple/list/dict of them."""
-    if isinstance(X, dict):
-        X = next(iter(X.values()))
-    elif isinstance(X, (list, tuple)) and X and hasattr(X[0], "shape"):
-        X = X[0]
-    return int(X.shape[0]) if hasattr(X, "shape") else len(X)
 
 
 def take_rows(X: Any, start: int, stop: int) -> Any:
