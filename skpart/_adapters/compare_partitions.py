@@ -272,8 +272,8 @@ class PartitionComparison:
         rows = []
         for metric in self.metrics:
             differences = self._sign(metric) * (
-                self._candidate._bootstrap.overall[metric]
-                - self._baseline._bootstrap.overall[metric]
+                self._candidate.overall_replicates[metric].to_numpy(np.float64)
+                - self._baseline.overall_replicates[metric].to_numpy(np.float64)
             )
             cells = self._cells(
                 metric,

@@ -1,18 +1,22 @@
-"""PartitionReport: per-partition metric values, their summary and a chart."""
+"""PartitionReport: per-partition metric values, their summary and a chart.
+
+The report holds what scoring computed (with the bootstrap's results, when
+there is one, passed in at construction) and renders it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .._metrics.aggregates import summarize_values
+from .._bootstrap.report_intervals import Bootstrap
 from .._metrics.fairness import disparities
 from .charts import plot_report
 from .html import report_html
+from .summary import summary_table
 
 
 class PartitionReport:
@@ -33,6 +37,10 @@ class PartitionReport:
         losses and errors. Its keys are the report's metrics.
     min_partition_size : int, default=1
         The size under which partitions were marked unreliable.
+    bootstrap : Bootstrap, default=None
+        The bootstrap's replicates and intervals, as
+        ``skpart._bootstrap.report_intervals.bootstrap_results`` returns them;
+        None without a bootstrap.
 
     Attributes
     ----------
@@ -53,6 +61,8 @@ class PartitionReport:
     min_partition_size : int
     intervals, overall_intervals : DataFrame or None
         Bootstrap intervals; None without a bootstrap.
+    overall_replicates : DataFrame or None
+        Bootstrap replicates of the pooled values; None without a bootstrap.
 
     Examples
     --------
@@ -73,6 +83,7 @@ class PartitionReport:
         *,
         greater_is_better: Mapping[str, bool],
         min_partition_size: int = 1,
+        bootstrap: Bootstrap | None = None,
     ) -> None:
         self._metrics = list(greater_is_better)
         missing = [m for m in self._metrics if m not in by_partition.columns]
@@ -82,7 +93,13 @@ class PartitionReport:
         self._overall = overall
         self._greater_is_better = dict(greater_is_better)
         self._min_partition_size = min_partition_size
-        self._bootstrap = None
+        self._bootstrap = bootstrap
+        self._summary = summary_table(
+            by_partition,
+            self._greater_is_better,
+            None if bootstrap is None else bootstrap.summary_intervals,
+        )
+        self._disparities = disparities(self._summary)
 
     @property
     def by_partition(self) -> pd.DataFrame:
@@ -153,10 +170,23 @@ class PartitionReport:
             columns=self._by_partition.index,
         ).rename_axis("replicate")
 
-    def _set_bootstrap(self, bootstrap: Any) -> None:
-        # Set once by the engine right after building the report.
-        self._bootstrap = bootstrap
-        self.__dict__.pop("summary", None)
+    @property
+    def overall_replicates(self) -> pd.DataFrame | None:
+        """Bootstrap replicate values of the pooled metrics; None without a bootstrap.
+
+        One row per replicate, one column per metric (NaN where the metric is
+        undefined in a replicate).
+        """
+        if self._bootstrap is None:
+            return None
+        return pd.DataFrame(self._bootstrap.overall, columns=self._metrics).rename_axis(
+            "replicate"
+        )
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Aggregates of each metric over reliable partitions (see class doc)."""
+        return self._summary
 
     @property
     def disparities(self) -> pd.Series:
@@ -168,7 +198,7 @@ class PartitionReport:
         (``true_positive_rate`` and ``false_positive_rate``), over the
         partitions the summary counts; only those whose rates were scored.
         """
-        return disparities(self.summary)
+        return self._disparities
 
     @classmethod
     def from_arrays(
@@ -181,6 +211,7 @@ class PartitionReport:
         overall: Mapping[str, float],
         greater_is_better: Mapping[str, bool],
         min_partition_size: int = 1,
+        bootstrap: Bootstrap | None = None,
     ) -> PartitionReport:
         """Build a report from per-partition arrays (cheap: one DataFrame).
 
@@ -198,6 +229,8 @@ class PartitionReport:
             Direction of each metric.
         min_partition_size : int, default=1
             Partitions with fewer rows are not ``reliable``.
+        bootstrap : Bootstrap, default=None
+            The bootstrap's replicates and intervals; None without one.
 
         Returns
         -------
@@ -227,20 +260,8 @@ class PartitionReport:
             overall,
             greater_is_better=greater_is_better,
             min_partition_size=min_partition_size,
+            bootstrap=bootstrap,
         )
-
-    @cached_property
-    def summary(self) -> pd.DataFrame:
-        """Aggregates of each metric over reliable partitions (see class doc)."""
-        reliable = self._by_partition[self._by_partition["reliable"].astype(bool)]
-        rows = [
-            summarize_values(reliable[name], self._greater_is_better[name])
-            for name in self._metrics
-        ]
-        summary = pd.DataFrame(rows, index=pd.Index(self._metrics, name="metric"))
-        if self._bootstrap is not None:
-            summary = summary.join(self._bootstrap.summary_intervals)
-        return summary.astype({"worst_partition": object, "n_partitions": np.int64})
 
     def to_frame(self) -> pd.DataFrame:
         """Return the tidy long form: one row per (partition, metric).
