@@ -1,4 +1,8 @@
-"""The notebook (HTML) view of a PartitionReport: the summary, then the partitions."""
+"""Notebook (HTML) views of the results: a PartitionReport, a PartitionComparison.
+
+One formatting of values for both (numbers short, NaN as "undefined", text
+escaped) and one table markup.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,8 @@ from .charts import format_partition_label
 #: Partition rows shown before the table is cut (the worst rows are kept).
 DEFAULT_MAX_ROWS = 20
 #: Inline styles: notebook front ends may drop <style> blocks, not attributes.
-WORST_STYLE = "background-color:#f6c9c9;font-weight:bold"
+#: The worst partition of a report, a regressed one of a comparison.
+HIGHLIGHT_STYLE = "background-color:#f6c9c9;font-weight:bold"
 UNRELIABLE_STYLE = "color:#999999"
 NOTE_STYLE = "color:#666666;font-size:smaller"
 
@@ -172,7 +177,7 @@ def _partition_table(
                     intervals[(name, "low")].iat[position],
                     intervals[(name, "high")].iat[position],
                 )
-            style = f' style="{WORST_STYLE}"' if worst[name] == position else ""
+            style = f' style="{HIGHLIGHT_STYLE}"' if worst[name] == position else ""
             cells.append(f"<td{style}>{text}</td>")
         cells.append(f"<td>{_number(frame['n_samples'].iat[position])}</td>")
         cells.append(f"<td>{_number(frame['weight'].iat[position])}</td>")
@@ -180,6 +185,89 @@ def _partition_table(
         style = "" if reliable[position] else f' style="{UNRELIABLE_STYLE}"'
         body.append(f"<tr{style}>{''.join(cells)}</tr>")
     return _table(header, body)
+
+
+def comparison_html(
+    comparison: Any, *, title: str, max_rows: int = DEFAULT_MAX_ROWS
+) -> str:
+    """Render a PartitionComparison as HTML: the verdict, pooled, then partitions.
+
+    The partitions are listed regressed first (highlighted), then by the
+    first metric's difference, cut after ``max_rows`` rows (every regressed
+    partition is kept); partitions under ``min_partition_size`` rows are
+    greyed. Every label is escaped.
+
+    Parameters
+    ----------
+    comparison : PartitionComparison
+        The comparison to render.
+    title : str
+        The verdict line, shown first.
+    max_rows : int, default=20
+        Most partition rows listed, unless more partitions regressed.
+
+    Returns
+    -------
+    str
+        An HTML fragment.
+    """
+    table = comparison.by_partition
+    metrics = comparison.metrics
+    fields = list(comparison.overall.columns)
+    regressed = np.zeros(len(table), dtype=bool)
+    for metric in metrics:
+        regressed |= table[(metric, "regressed")].to_numpy(bool)
+    first = table[(metrics[0], "difference")].to_numpy(np.float64)
+    # Regressed partitions first, then by the first metric's difference.
+    order = np.lexsort((np.where(np.isnan(first), np.inf, first), ~regressed))
+    shown = order[: max(max_rows, int(regressed.sum()))]
+    header = "".join(
+        f"<th>{_escape(m)}<br>{_escape(f)}</th>" for m in metrics for f in fields
+    )
+    reliable = table["reliable"].to_numpy(bool)
+    body = []
+    for position in shown:
+        label = _escape(format_partition_label(table.index[position]))
+        cells = [f"<th>{label}</th>"]
+        for metric in metrics:
+            for field in fields:
+                value = table[(metric, field)].iat[position]
+                hit = (
+                    field == "difference" and table[(metric, "regressed")].iat[position]
+                )
+                style = f' style="{HIGHLIGHT_STYLE}"' if hit else ""
+                cells.append(f"<td{style}>{_number(value)}</td>")
+        cells.append(f"<td>{_number(table['n_samples'].iat[position])}</td>")
+        cells.append(f"<td>{'yes' if reliable[position] else 'no'}</td>")
+        if regressed[position]:
+            style = f' style="{HIGHLIGHT_STYLE}"'
+        elif not reliable[position]:
+            style = f' style="{UNRELIABLE_STYLE}"'
+        else:
+            style = ""
+        body.append(f"<tr{style}>{''.join(cells)}</tr>")
+    overall_rows = []
+    for metric in metrics:
+        row = comparison.overall.loc[metric]
+        cells = "".join(f"<td>{_number(row[f])}</td>" for f in fields)
+        overall_rows.append(f"<tr><th>{_escape(metric)}</th>{cells}</tr>")
+    overall_header = "".join(f"<th>{f}</th>" for f in ("metric", *fields))
+    hidden = len(table) - len(shown)
+    info = "<th>n_samples</th><th>reliable</th>"
+    note = (
+        f"<p>{hidden} more partitions not shown (of {len(table)}); "
+        "<code>comparison.by_partition</code> has them all.</p>"
+        if hidden
+        else ""
+    )
+    return (
+        f"<div><p><b>{_escape(title)}</b></p>"
+        "<p><b>All rows pooled</b></p>"
+        f"{_table(overall_header, overall_rows)}"
+        "<p><b>Partitions</b>, regressed first (highlighted)</p>"
+        f"{_table(f'<th>partition</th>{header}{info}', body)}"
+        f"{note}</div>"
+    )
 
 
 def _table(header: str, body: list[str]) -> str:

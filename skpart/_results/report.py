@@ -19,6 +19,27 @@ from .html import report_html
 from .summary import summary_table
 
 
+def text_options() -> Any:
+    """Return the pandas display options of a result's text form (``repr``)."""
+    return pd.option_context(
+        "display.max_rows", 20, "display.max_columns", None, "display.width", 120
+    )
+
+
+def check_metric(metric: str | None, metrics: list[str], holder: str) -> str:
+    """Return ``metric``, or the first of ``metrics`` when None; refuse others.
+
+    ``holder`` names the result in the message ("report", "comparison").
+    """
+    if metric is None:
+        return metrics[0]
+    if metric not in metrics:
+        raise ValueError(
+            f"metric={metric!r} is not in this {holder}; choose one of {metrics}."
+        )
+    return metric
+
+
 class PartitionReport:
     """Metric values per partition, pooled over all rows, and their summary.
 
@@ -159,7 +180,7 @@ class PartitionReport:
             One row per replicate, one column per partition (NaN where the
             metric is undefined in a replicate).
         """
-        metric = self._check_metric(metric)
+        metric = check_metric(metric, self.metrics, "report")
         if self._bootstrap is None:
             raise ValueError(
                 "this report has no bootstrap replicates; score with n_boot=B "
@@ -332,17 +353,9 @@ class PartitionReport:
         >>> [label.get_text() for label in ax.get_yticklabels()]
         ['a (n=3)']
         """
-        return plot_report(self, self._check_metric(metric), ax=ax, top=top)
-
-    def _check_metric(self, metric: str | None) -> str:
-        if metric is None:
-            return self.metrics[0]
-        if metric not in self.metrics:
-            raise ValueError(
-                f"metric={metric!r} is not in this report; choose one of "
-                f"{self.metrics}."
-            )
-        return metric
+        return plot_report(
+            self, check_metric(metric, self.metrics, "report"), ax=ax, top=top
+        )
 
     def _title(self) -> str:
         n_reliable = int(self.by_partition["reliable"].sum())
@@ -353,9 +366,7 @@ class PartitionReport:
         )
 
     def __repr__(self) -> str:
-        with pd.option_context(
-            "display.max_rows", 20, "display.max_columns", None, "display.width", 120
-        ):
+        with text_options():
             return (
                 f"{self._title()}\n\nsummary:\n{self.summary}\n\n"
                 f"overall:\n{self.overall.to_string()}\n\n"
