@@ -16,7 +16,8 @@ import pandas as pd
 
 from .charts import plot_comparison
 from .html import comparison_html
-from .report import PartitionReport, check_metric, text_options
+from .report import PartitionReport, check_metric
+from .text import comparison_text
 
 #: Fields of each metric in ``by_partition`` and ``overall``, in column order.
 FIELDS = ("baseline", "candidate", "difference", "low", "high", "p_value", "regressed")
@@ -253,35 +254,8 @@ class PartitionComparison:
         metric = check_metric(metric, self.metrics, "comparison")
         return plot_comparison(self, metric, ax=ax, top=top)
 
-    def _title(self) -> str:
-        n_tested = int(
-            sum(
-                self._by_partition[(m, "p_value")]
-                .where(self._by_partition["reliable"])
-                .notna()
-                .sum()
-                for m in self.metrics
-            )
-        )
-        verdict = "passed" if self.passed else "FAILED"
-        return (
-            f"PartitionComparison {verdict}: {len(self.regressions)} regression(s) "
-            f"among {n_tested} tested (partition, metric) cells; "
-            f"{len(self._by_partition)} partitions, metrics "
-            f"{', '.join(self.metrics)}, tolerance {self._tolerance:g}, "
-            f"false discovery rate {1 - self._level:.2g}, {self.n_boot} "
-            "paired replicates"
-        )
-
     def __repr__(self) -> str:
-        with text_options():
-            regressions = self.regressions
-            return (
-                f"{self._title()}\n\noverall:\n{self.overall}\n\n"
-                f"regressions:\n"
-                f"{regressions if len(regressions) else '(none)'}\n\n"
-                f"by partition:\n{self.by_partition}"
-            )
+        return comparison_text(self)
 
     def _repr_html_(self) -> str:
-        return comparison_html(self, title=self._title())
+        return comparison_html(self)

@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.utils import check_scalar
 
 from .charts import format_partition_label
+from .text import comparison_title
 
 #: Partition rows shown before the table is cut (the worst rows are kept).
 DEFAULT_MAX_ROWS = 20
@@ -187,9 +188,7 @@ def _partition_table(
     return _table(header, body)
 
 
-def comparison_html(
-    comparison: Any, *, title: str, max_rows: int = DEFAULT_MAX_ROWS
-) -> str:
+def comparison_html(comparison: Any, *, max_rows: int = DEFAULT_MAX_ROWS) -> str:
     """Render a PartitionComparison as HTML: the verdict, pooled, then partitions.
 
     The partitions are listed regressed first (highlighted), then by the
@@ -201,8 +200,6 @@ def comparison_html(
     ----------
     comparison : PartitionComparison
         The comparison to render.
-    title : str
-        The verdict line, shown first.
     max_rows : int, default=20
         Most partition rows listed, unless more partitions regressed.
 
@@ -261,7 +258,7 @@ def comparison_html(
         else ""
     )
     return (
-        f"<div><p><b>{_escape(title)}</b></p>"
+        f"<div><p><b>{_escape(comparison_title(comparison))}</b></p>"
         "<p><b>All rows pooled</b></p>"
         f"{_table(overall_header, overall_rows)}"
         "<p><b>Partitions</b>, regressed first (highlighted)</p>"

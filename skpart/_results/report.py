@@ -16,14 +16,8 @@ from .._bootstrap.report_intervals import Bootstrap
 from .._metrics.fairness import disparities
 from .charts import plot_report
 from .html import report_html
-from .summary import summary_table
-
-
-def text_options() -> Any:
-    """Return the pandas display options of a result's text form (``repr``)."""
-    return pd.option_context(
-        "display.max_rows", 20, "display.max_columns", None, "display.width", 120
-    )
+from .tables import partition_tables, summary_table, tidy_table
+from .text import report_text
 
 
 def check_metric(metric: str | None, metrics: list[str], holder: str) -> str:
@@ -59,31 +53,20 @@ class PartitionReport:
     min_partition_size : int, default=1
         The size under which partitions were marked unreliable.
     bootstrap : Bootstrap, default=None
-        The bootstrap's replicates and intervals, as
-        ``skpart._bootstrap.report_intervals.bootstrap_results`` returns them;
-        None without a bootstrap.
+        The bootstrap's replicates and intervals (``bootstrap_results`` of
+        ``skpart._bootstrap.report_intervals``); None without a bootstrap.
 
     Attributes
     ----------
-    by_partition : DataFrame
-    overall : Series
+    by_partition, overall, greater_is_better, min_partition_size
+        As given; ``metrics`` (list of str) are the keys of
+        ``greater_is_better``.
     summary : DataFrame
-        Index: metric. Columns ``worst``, ``best``, ``mean``, ``std``
-        (ddof=0), ``gap`` (``|best - worst|``), ``ratio`` (smallest /
-        largest), ``worst_partition`` and ``n_partitions``, over reliable
-        partitions with a defined (non-NaN) value; ``worst`` is the minimum of
-        a score, the maximum of a loss. With a bootstrap it gains
-        ``worst_low``, ``worst_high``, ``gap_low``, ``gap_high``,
-        ``mean_low`` and ``mean_high``.
+        Aggregates of each metric over the reliable partitions.
     disparities : Series
         The fairness disparities of the rates in the report, by name.
-    metrics : list of str
-    greater_is_better : dict of str to bool
-    min_partition_size : int
-    intervals, overall_intervals : DataFrame or None
-        Bootstrap intervals; None without a bootstrap.
-    overall_replicates : DataFrame or None
-        Bootstrap replicates of the pooled values; None without a bootstrap.
+    intervals, overall_intervals, overall_replicates : DataFrame or None
+        The bootstrap's intervals and pooled replicates; None without one.
 
     Examples
     --------
@@ -206,7 +189,16 @@ class PartitionReport:
 
     @property
     def summary(self) -> pd.DataFrame:
-        """Aggregates of each metric over reliable partitions (see class doc)."""
+        """Aggregates of each metric over reliable partitions.
+
+        Index: metric. Columns ``worst``, ``best``, ``mean``, ``std``
+        (ddof=0), ``gap`` (``|best - worst|``), ``ratio`` (smallest /
+        largest), ``worst_partition`` and ``n_partitions``, over reliable
+        partitions with a defined (non-NaN) value; ``worst`` is the minimum of
+        a score, the maximum of a loss. With a bootstrap it gains
+        ``worst_low``, ``worst_high``, ``gap_low``, ``gap_high``,
+        ``mean_low`` and ``mean_high``.
+        """
         return self._summary
 
     @property
@@ -257,24 +249,13 @@ class PartitionReport:
         -------
         PartitionReport
         """
-        n_samples = np.asarray(n_samples, dtype=np.int64)
-        columns = {name: np.asarray(v, dtype=np.float64) for name, v in values.items()}
-        columns.update(
+        by_partition, overall = partition_tables(
+            values,
+            partition_labels=partition_labels,
             n_samples=n_samples,
-            weight=np.asarray(weight, dtype=np.float64),
-            reliable=n_samples >= min_partition_size,
-        )
-        index = (
-            partition_labels
-            if isinstance(partition_labels, pd.Index)
-            else pd.Index(partition_labels)
-        )
-        by_partition = pd.DataFrame(columns, index=index)
-        overall = pd.Series(
-            [float(overall[name]) for name in values],
-            index=list(values),
-            dtype=np.float64,
-            name="overall",
+            weight=weight,
+            overall=overall,
+            min_partition_size=min_partition_size,
         )
         return cls(
             by_partition,
@@ -294,24 +275,7 @@ class PartitionReport:
             ``metric``, ``value`` and ``n_samples``, then ``low`` and
             ``high`` with bootstrap intervals; metric-major order.
         """
-        metrics = self.metrics
-        n_partitions = len(self.by_partition)
-        partitions = self.by_partition.index.to_flat_index()
-        take = np.tile(np.arange(n_partitions), len(metrics))
-        tidy = pd.DataFrame(
-            {
-                "partition": partitions.take(take),
-                "metric": np.repeat(np.array(metrics, dtype=object), n_partitions),
-                "value": self.by_partition[metrics].to_numpy(np.float64).T.ravel(),
-                "n_samples": self.by_partition["n_samples"].to_numpy().take(take),
-            }
-        )
-        if self.intervals is not None:
-            for bound in ("low", "high"):
-                tidy[bound] = np.concatenate(
-                    [self.intervals[(m, bound)].to_numpy() for m in metrics]
-                )
-        return tidy
+        return tidy_table(self.by_partition, self.metrics, self.intervals)
 
     def plot(
         self, metric: str | None = None, ax: Any = None, *, top: int | None = None
@@ -357,21 +321,8 @@ class PartitionReport:
             self, check_metric(metric, self.metrics, "report"), ax=ax, top=top
         )
 
-    def _title(self) -> str:
-        n_reliable = int(self.by_partition["reliable"].sum())
-        return (
-            f"PartitionReport: {len(self.by_partition)} partitions "
-            f"({n_reliable} with >= {self.min_partition_size} rows), "
-            f"metrics {', '.join(self.metrics)}"
-        )
-
     def __repr__(self) -> str:
-        with text_options():
-            return (
-                f"{self._title()}\n\nsummary:\n{self.summary}\n\n"
-                f"overall:\n{self.overall.to_string()}\n\n"
-                f"by partition:\n{self.by_partition}"
-            )
+        return report_text(self)
 
     def _repr_html_(self) -> str:
         return report_html(self)
