@@ -254,26 +254,10 @@ def plot_comparison(
 ) -> Any:
     """Draw one metric of a PartitionComparison: differences per partition.
 
-    Worst (most negative difference) first, each with its interval;
-    regressed partitions are red diamonds with red tick labels, partitions
-    under ``min_partition_size`` rows hollow grey dots. A line marks zero
-    (no change) and, with a tolerance, a dotted line marks ``-tolerance``.
-
-    Parameters
-    ----------
-    comparison : PartitionComparison
-        The comparison to draw.
-    metric : str
-        One of ``comparison.metrics``.
-    ax : matplotlib Axes, default=None
-        Axes to draw on; a new figure, sized to the rows shown, when None.
-    top : int, default=None
-        Show the ``top`` worst partitions; when None, every partition if
-        there are at most 30, else the 30 worst.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
+    What :meth:`PartitionComparison.plot <skpart.PartitionComparison.plot>`
+    draws (its docstring describes the chart), for a ``metric`` of
+    ``comparison.metrics``: worst (most negative difference) first, regressed
+    partitions red, untested ones hollow grey.
     """
     table = comparison.by_partition
     cells = table[metric].reset_index(drop=True)
