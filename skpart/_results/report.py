@@ -98,6 +98,7 @@ class PartitionReport:
         self._greater_is_better = dict(greater_is_better)
         self._min_partition_size = min_partition_size
         self._bootstrap = bootstrap
+        # Derived once from what was passed, by the tables module: held after.
         self._summary = summary_table(
             by_partition,
             self._greater_is_better,
