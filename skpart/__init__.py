@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import importlib
 
-from ._adapters.compare_partitions import PartitionComparison, compare_partitions
+from ._adapters.compare_partitions import compare_partitions
 from ._adapters.cross_validate import cross_validate_partitions
 from ._adapters.score_partitions import score_partitions
 from ._adapters.scorer import make_partition_scorer
 from ._engine.accumulator import PartitionMetrics
 from ._engine.metrics_by_partition import metrics_by_partition
 from ._messages import PartitionMetricWarning
+from ._results.comparison import PartitionComparison
 from ._results.report import PartitionReport
 
 __version__ = "0.1.0.dev0"

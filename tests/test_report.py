@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skpart import PartitionReport
+from skpart import PartitionReport, metrics_by_partition
 
 matplotlib.use("Agg")
 
@@ -146,3 +146,22 @@ def test_plot_defaults_to_the_first_metric_and_accepts_an_axes():
 def test_plot_of_an_unknown_metric_lists_the_metrics():
     with pytest.raises(ValueError, match=r"metric='f1' is not in this report"):
         make_report().plot("f1")
+
+
+def test_overall_replicates_hold_the_pooled_replicates_behind_the_intervals():
+    rng = np.random.default_rng(0)
+    y_true, y_pred = rng.integers(0, 2, 200), rng.integers(0, 2, 200)
+    groups = rng.choice(["a", "b", "c"], 200)
+    report = metrics_by_partition(
+        y_true, y_pred, groups, metrics=["accuracy", "f1"], n_boot=200,
+        random_state=0,
+    )  # fmt: skip
+    replicates = report.overall_replicates
+    assert replicates.shape == (200, 2)
+    assert list(replicates.columns) == ["accuracy", "f1"]
+    assert replicates.index.name == "replicate"
+    expected = np.nanquantile(replicates.to_numpy(), [0.025, 0.975], axis=0).T
+    np.testing.assert_allclose(report.overall_intervals.to_numpy(), expected)
+    # Built complete: the summary holds the bootstrap's aggregate intervals.
+    assert {"worst_low", "worst_high", "mean_low"} <= set(report.summary.columns)
+    assert make_report().overall_replicates is None

@@ -81,28 +81,32 @@ def build_report(
                 )
             )
     names = [m.name for m in metrics]
-    report = PartitionReport.from_arrays(
-        {name: values[name][0] for name in names},
-        partition_labels=partition_labels,
-        n_samples=final.n_rows[0].astype(np.int64),
-        weight=final.weight[0],
-        overall={name: float(overall[name][0]) for name in names},
-        greater_is_better={m.name: m.greater_is_better for m in metrics},
-        min_partition_size=min_partition_size,
-    )
-    warn_undefined(report, final, errors, metrics)
-    if any(m.name == "roc_auc_binned" for m in metrics):
-        _warn_loose_bins(report, final, pooled)
+    greater_is_better = {m.name: m.greater_is_better for m in metrics}
+    n_samples = final.n_rows[0].astype(np.int64)
+    boot = None
     if stats.n_replicates > 1:
         boot = bootstrap_results(
             {name: values[name][1:] for name in names},
             {name: overall[name][1:] for name in names},
             partition_labels=partition_labels,
-            reliable=report.by_partition["reliable"].to_numpy(bool),
-            greater_is_better=report.greater_is_better,
+            reliable=n_samples >= min_partition_size,  # the report's `reliable`
+            greater_is_better=greater_is_better,
             confidence_level=confidence_level,
         )
-        report._set_bootstrap(boot)
+    report = PartitionReport.from_arrays(
+        {name: values[name][0] for name in names},
+        partition_labels=partition_labels,
+        n_samples=n_samples,
+        weight=final.weight[0],
+        overall={name: float(overall[name][0]) for name in names},
+        greater_is_better=greater_is_better,
+        min_partition_size=min_partition_size,
+        bootstrap=boot,
+    )
+    warn_undefined(report, final, errors, metrics)
+    if any(m.name == "roc_auc_binned" for m in metrics):
+        _warn_loose_bins(report, final, pooled)
+    if boot is not None:
         _warn_too_few(boot)
     return report
 

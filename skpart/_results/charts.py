@@ -21,7 +21,8 @@ UNRELIABLE_COLOR = "0.6"
 WORST_COLOR = "C3"
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
+    """Return matplotlib.pyplot, or say how to install it."""
     try:
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - depends on the env
@@ -66,30 +67,22 @@ def plot_report(
     --------
     plot_partition_history : A metric per partition over training epochs.
     """
-    plt = _pyplot()
-    if top is not None:
-        check_scalar(top, "top", numbers.Integral, min_val=1)
     greater_is_better = report.greater_is_better[metric]
     frame = report.by_partition
     n_partitions = len(frame)
+    top = _default_top(top, n_partitions)
     # Worst first: ascending for scores, descending for losses; NaN last.
     # Rows by position (the index is the labels): intervals align by position.
     ordered = frame.reset_index(drop=True).sort_values(
         metric, ascending=greater_is_better, na_position="last", kind="stable"
     )
-    if top is None and n_partitions > DEFAULT_TOP:
-        top = DEFAULT_TOP
     if top is not None:
         eligible = ordered[ordered["reliable"].astype(bool) & ordered[metric].notna()]
         shown = eligible.head(top)
     else:
         eligible = shown = ordered
     n_shown = len(shown)
-
-    new_figure = ax is None
-    if new_figure:
-        height = min(2.0 + 0.28 * max(n_shown, 1), MAX_HEIGHT)
-        _, ax = plt.subplots(figsize=(6.4, height))
+    ax, new_figure = _partition_axes(ax, n_shown, base_height=2.0)
 
     values = shown[metric].to_numpy(np.float64)
     reliable = shown["reliable"].to_numpy(bool)
@@ -111,19 +104,13 @@ def plot_report(
         label="partition" if dots.any() else None,
         gid="partitions",
     )
-    hollow = defined & ~reliable
-    if hollow.any():
-        ax.scatter(
-            values[hollow],
-            positions[hollow],
-            s=40,
-            facecolors="white",
-            edgecolors=UNRELIABLE_COLOR,
-            linewidths=1.5,
-            zorder=3,
-            label=f"fewer than {report.min_partition_size} rows (not in summary)",
-            gid="unreliable partitions",
-        )
+    _hollow_dots(
+        ax,
+        values,
+        positions,
+        defined & ~reliable,
+        label=f"fewer than {report.min_partition_size} rows (not in summary)",
+    )
     if intervals is not None:
         low, high = intervals
         has_interval = defined & ~np.isnan(low) & ~np.isnan(high)
@@ -164,18 +151,9 @@ def plot_report(
             gid="undefined",
         )
 
-    ax.set_yticks(
-        positions,
-        [
-            f"{format_partition_label(label)} (n={count:,})"
-            for label, count in zip(
-                frame.index[shown.index], shown["n_samples"], strict=True
-            )
-        ],
-    )
+    _partition_ticks(ax, frame, shown.index.to_numpy())
     if n_shown > 40:
         ax.tick_params(axis="y", labelsize=max(4.0, 10.0 * 40 / n_shown))
-    ax.set_ylim(max(n_shown, 1) - 0.5, -0.5)  # worst at the top
     ax.grid(axis="y", color="0.92", zorder=0)
     ax.grid(axis="x", color="0.95", zorder=0)
     ax.set_axisbelow(True)
@@ -187,11 +165,7 @@ def plot_report(
     ax.set_title(
         _report_title(report, metric, n_shown, n_partitions, len(eligible), top)
     )
-    _legend_below(ax)
-    if new_figure:
-        # Once, not a layout engine: a later tight_layout() by the user is silent.
-        ax.figure.tight_layout()
-    return ax
+    return _finish(ax, new_figure)
 
 
 def _interval_bounds(
@@ -253,7 +227,7 @@ def _report_title(
     return title
 
 
-def _legend_below(ax: Any) -> None:
+def legend_below(ax: Any) -> None:
     """Put the legend under the x axis label, where it covers no data."""
     from matplotlib.transforms import offset_copy
 
@@ -273,6 +247,152 @@ def _legend_below(ax: Any) -> None:
         frameon=False,
         fontsize="small",
     )
+
+
+def plot_comparison(
+    comparison: Any, metric: str, *, ax: Any = None, top: int | None = None
+) -> Any:
+    """Draw one metric of a PartitionComparison: differences per partition.
+
+    What :meth:`PartitionComparison.plot <skpart.PartitionComparison.plot>`
+    draws (its docstring describes the chart), for a ``metric`` of
+    ``comparison.metrics``: worst (most negative difference) first, regressed
+    partitions red, untested ones hollow grey.
+    """
+    table = comparison.by_partition
+    cells = table[metric].reset_index(drop=True)
+    reliable = table["reliable"].to_numpy(bool)
+    order = cells.sort_values(
+        "difference", ascending=True, na_position="last", kind="stable"
+    ).index.to_numpy()
+    n_partitions = len(order)
+    top = _default_top(top, n_partitions)
+    shown = order if top is None else order[:top]
+    n_shown = len(shown)
+    ax, new_figure = _partition_axes(ax, n_shown, base_height=2.2)
+    positions = np.arange(n_shown)
+    difference = cells["difference"].to_numpy(np.float64)[shown]
+    low = cells["low"].to_numpy(np.float64)[shown]
+    high = cells["high"].to_numpy(np.float64)[shown]
+    regressed = cells["regressed"].to_numpy(bool)[shown]
+    solid = reliable[shown] & ~regressed
+    has_interval = ~np.isnan(low) & ~np.isnan(high)
+    colors = np.where(
+        regressed,
+        WORST_COLOR,
+        np.where(reliable[shown], RELIABLE_COLOR, UNRELIABLE_COLOR),
+    )
+    ax.hlines(
+        positions[has_interval],
+        low[has_interval],
+        high[has_interval],
+        colors=colors[has_interval],
+        linewidth=2,
+        zorder=2,
+        label=f"{comparison.confidence_level:.0%} interval",
+        gid="intervals",
+    )
+    ax.scatter(
+        difference[solid], positions[solid], s=40, color=RELIABLE_COLOR, zorder=3,
+        label="no regression" if solid.any() else None, gid="partitions",
+    )  # fmt: skip
+    if regressed.any():
+        ax.scatter(
+            difference[regressed], positions[regressed], s=60, color=WORST_COLOR,
+            marker="D", zorder=4, label="regressed", gid="regressed",
+        )  # fmt: skip
+    _hollow_dots(
+        ax,
+        difference,
+        positions,
+        ~reliable[shown],
+        label=f"fewer than {comparison.min_partition_size} rows (not tested)",
+    )
+    ax.axvline(0.0, color="k", lw=1, label="no change")
+    if comparison.tolerance > 0:
+        ax.axvline(
+            -comparison.tolerance, color=WORST_COLOR, lw=1, linestyle=":",
+            label=f"-tolerance ({comparison.tolerance:g})",
+        )  # fmt: skip
+    _partition_ticks(ax, table, shown)
+    for tick, hit in zip(ax.get_yticklabels(), regressed, strict=True):
+        if hit:
+            tick.set_color(WORST_COLOR)
+            tick.set_fontweight("bold")
+    ax.grid(axis="x", color="0.93", zorder=0)
+    ax.set_axisbelow(True)
+    if comparison.greater_is_better[metric]:
+        ax.set_xlabel(f"{metric}: candidate - baseline (higher is better)")
+    else:
+        ax.set_xlabel(f"{metric}: baseline - candidate (higher is better)")
+    n_regressed = int(cells["regressed"].sum())
+    shown_text = (
+        f"{n_shown} worst of {n_partitions}" if n_shown < n_partitions else "all"
+    )
+    ax.set_title(
+        f"{metric}: {n_regressed} partition(s) regressed "
+        f"({shown_text} partitions shown)"
+    )
+    return _finish(ax, new_figure)
+
+
+def _default_top(top: int | None, n_partitions: int) -> int | None:
+    """``top`` checked; None becomes DEFAULT_TOP when there are more partitions."""
+    if top is not None:
+        check_scalar(top, "top", numbers.Integral, min_val=1)
+    elif n_partitions > DEFAULT_TOP:
+        top = DEFAULT_TOP
+    return top
+
+
+def _partition_axes(ax: Any, n_shown: int, *, base_height: float) -> tuple[Any, bool]:
+    """``(ax, new_figure)``: the given axes, or a figure sized to the rows shown."""
+    if ax is not None:
+        return ax, False
+    height = min(base_height + 0.28 * max(n_shown, 1), MAX_HEIGHT)
+    _, ax = pyplot().subplots(figsize=(6.4, height))
+    return ax, True
+
+
+def _hollow_dots(
+    ax: Any, x: np.ndarray, y: np.ndarray, which: np.ndarray, *, label: str
+) -> None:
+    """Hollow grey dots for the partitions under ``min_partition_size`` rows."""
+    if which.any():
+        ax.scatter(
+            x[which],
+            y[which],
+            s=40,
+            facecolors="white",
+            edgecolors=UNRELIABLE_COLOR,
+            linewidths=1.5,
+            zorder=3,
+            label=label,
+            gid="unreliable partitions",
+        )
+
+
+def _partition_ticks(ax: Any, frame: pd.DataFrame, rows: np.ndarray) -> None:
+    """One tick per row shown, "label (n=rows)", worst at the top."""
+    labels = frame.index[rows]
+    counts = frame["n_samples"].to_numpy()[rows]
+    ax.set_yticks(
+        np.arange(len(rows)),
+        [
+            f"{format_partition_label(label)} (n={count:,})"
+            for label, count in zip(labels, counts, strict=True)
+        ],
+    )
+    ax.set_ylim(max(len(rows), 1) - 0.5, -0.5)
+
+
+def _finish(ax: Any, new_figure: bool) -> Any:
+    """Put the legend below the axes and, in a figure of our own, lay it out."""
+    legend_below(ax)
+    if new_figure:
+        # Once, not a layout engine: a later tight_layout() by the user is silent.
+        ax.figure.tight_layout()
+    return ax
 
 
 def format_partition_label(label: Any) -> str:
@@ -338,7 +458,7 @@ def plot_partition_history(
     --------
     plot_report : A metric per partition of a PartitionReport.
     """
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.ticker import MaxNLocator
 
     new_figure = ax is None
@@ -404,8 +524,4 @@ def plot_partition_history(
     direction = "higher" if greater_is_better else "lower"
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"{metric} ({direction} is better)")
-    _legend_below(ax)
-    if new_figure:
-        # Once, not a layout engine: a later tight_layout() by the user is silent.
-        ax.figure.tight_layout()
-    return ax
+    return _finish(ax, new_figure)

@@ -1,4 +1,8 @@
-"""The notebook (HTML) view of a PartitionReport: the summary, then the partitions."""
+"""Notebook (HTML) views of the results: a PartitionReport, a PartitionComparison.
+
+One formatting of values for both (numbers short, NaN as "undefined", text
+escaped) and one table markup.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,15 @@ import numpy as np
 from sklearn.utils import check_scalar
 
 from .charts import format_partition_label
+from .text import comparison_title
 
 #: Partition rows shown before the table is cut (the worst rows are kept).
 DEFAULT_MAX_ROWS = 20
+#: Columns after the metrics in a report's table of partitions.
+INFO_COLUMNS = ("n_samples", "weight", "reliable")
 #: Inline styles: notebook front ends may drop <style> blocks, not attributes.
-WORST_STYLE = "background-color:#f6c9c9;font-weight:bold"
+#: The worst partition of a report, a regressed one of a comparison.
+HIGHLIGHT_STYLE = "background-color:#f6c9c9;font-weight:bold"
 UNRELIABLE_STYLE = "color:#999999"
 NOTE_STYLE = "color:#666666;font-size:smaller"
 
@@ -84,11 +92,7 @@ def report_html(report: Any, *, max_rows: int = DEFAULT_MAX_ROWS) -> str:
         "rows, not in the summary</span>)</span></p>",
         _partition_table(report, metrics, rows, worst),
     ]
-    if n_hidden:
-        parts.append(
-            f'<p style="{NOTE_STYLE}">{n_hidden} more partitions not shown (of '
-            f"{len(frame)}); <code>report.by_partition</code> has them all.</p>"
-        )
+    parts.append(_hidden_note(n_hidden, len(frame), "report"))
     parts.append("</div>")
     return "".join(parts)
 
@@ -158,13 +162,12 @@ def _partition_table(
     intervals = getattr(report, "intervals", None)
     names = [name for name in frame.index.names if name is not None]
     label_header = " / ".join(str(name) for name in names) or "partition"
-    columns = [*metrics, "n_samples", "weight", "reliable"]
+    columns = [*metrics, *INFO_COLUMNS]
     header = "".join(f"<th>{_escape(name)}</th>" for name in [label_header, *columns])
     reliable = frame["reliable"].to_numpy(bool)
     body = []
     for position in rows:
-        label = _escape(format_partition_label(frame.index[position]))
-        cells = [f"<th>{label}</th>"]
+        cells = []
         for name in metrics:
             text = _number(frame[name].iat[position])
             if intervals is not None and name in intervals.columns.get_level_values(0):
@@ -172,14 +175,95 @@ def _partition_table(
                     intervals[(name, "low")].iat[position],
                     intervals[(name, "high")].iat[position],
                 )
-            style = f' style="{WORST_STYLE}"' if worst[name] == position else ""
-            cells.append(f"<td{style}>{text}</td>")
-        cells.append(f"<td>{_number(frame['n_samples'].iat[position])}</td>")
-        cells.append(f"<td>{_number(frame['weight'].iat[position])}</td>")
-        cells.append(f"<td>{'yes' if reliable[position] else 'no'}</td>")
-        style = "" if reliable[position] else f' style="{UNRELIABLE_STYLE}"'
-        body.append(f"<tr{style}>{''.join(cells)}</tr>")
+            cells.append(
+                _cell(text, HIGHLIGHT_STYLE if worst[name] == position else "")
+            )
+        style = "" if reliable[position] else UNRELIABLE_STYLE
+        body.append(_partition_row(frame, position, cells, INFO_COLUMNS, style))
     return _table(header, body)
+
+
+def comparison_html(comparison: Any, *, max_rows: int = DEFAULT_MAX_ROWS) -> str:
+    """Render a PartitionComparison as HTML: the verdict, pooled, then partitions.
+
+    The partitions are listed regressed first (highlighted), then by the
+    first metric's difference, cut after ``max_rows`` rows (every regressed
+    partition is kept); partitions under ``min_partition_size`` rows are
+    greyed. Every label is escaped.
+    """
+    table = comparison.by_partition
+    metrics = comparison.metrics
+    fields = list(comparison.overall.columns)
+    regressed = np.zeros(len(table), dtype=bool)
+    for metric in metrics:
+        regressed |= table[(metric, "regressed")].to_numpy(bool)
+    first = table[(metrics[0], "difference")].to_numpy(np.float64)
+    # Regressed partitions first, then by the first metric's difference.
+    order = np.lexsort((np.where(np.isnan(first), np.inf, first), ~regressed))
+    shown = order[: max(max_rows, int(regressed.sum()))]
+    header = "".join(
+        f"<th>{_escape(m)}<br>{_escape(f)}</th>" for m in metrics for f in fields
+    )
+    reliable = table["reliable"].to_numpy(bool)
+    info = ("n_samples", "reliable")
+    body = []
+    for position in shown:
+        cells = []
+        for metric in metrics:
+            for field in fields:
+                value = table[(metric, field)].iat[position]
+                hit = (
+                    field == "difference" and table[(metric, "regressed")].iat[position]
+                )
+                cells.append(_cell(_number(value), HIGHLIGHT_STYLE if hit else ""))
+        if regressed[position]:
+            style = HIGHLIGHT_STYLE
+        else:
+            style = "" if reliable[position] else UNRELIABLE_STYLE
+        body.append(_partition_row(table, position, cells, info, style))
+    overall_rows = []
+    for metric in metrics:
+        row = comparison.overall.loc[metric]
+        cells = "".join(f"<td>{_number(row[f])}</td>" for f in fields)
+        overall_rows.append(f"<tr><th>{_escape(metric)}</th>{cells}</tr>")
+    overall_header = "".join(f"<th>{f}</th>" for f in ("metric", *fields))
+    info_header = "".join(f"<th>{name}</th>" for name in info)
+    note = _hidden_note(len(table) - len(shown), len(table), "comparison")
+    return (
+        f"<div><p><b>{_escape(comparison_title(comparison))}</b></p>"
+        "<p><b>All rows pooled</b></p>"
+        f"{_table(overall_header, overall_rows)}"
+        "<p><b>Partitions</b>, regressed first (highlighted)</p>"
+        f"{_table(f'<th>partition</th>{header}{info_header}', body)}"
+        f"{note}</div>"
+    )
+
+
+def _partition_row(
+    frame: Any, position: int, cells: list[str], info: tuple[str, ...], style: str
+) -> str:
+    """One partition's row: its label, ``cells``, then its ``info`` columns."""
+    label = _escape(format_partition_label(frame.index[position]))
+    info_cells = [_cell(_number(frame[name].iat[position])) for name in info]
+    return f"<tr{_style(style)}><th>{label}</th>{''.join(cells + info_cells)}</tr>"
+
+
+def _cell(text: str, style: str = "") -> str:
+    return f"<td{_style(style)}>{text}</td>"
+
+
+def _style(style: str) -> str:
+    return f' style="{style}"' if style else ""
+
+
+def _hidden_note(n_hidden: int, n_partitions: int, name: str) -> str:
+    """Say how many partitions a table leaves out, and where they all are."""
+    if not n_hidden:
+        return ""
+    return (
+        f'<p style="{NOTE_STYLE}">{n_hidden} more partitions not shown (of '
+        f"{n_partitions}); <code>{name}.by_partition</code> has them all.</p>"
+    )
 
 
 def _table(header: str, body: list[str]) -> str:

@@ -1,18 +1,37 @@
-"""PartitionReport: per-partition metric values, their summary and a chart."""
+"""PartitionReport: per-partition metric values, their summary and a chart.
+
+The report holds what scoring computed (with the bootstrap's results, when
+there is one, passed in at construction) and renders it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .._metrics.aggregates import summarize_values
+from .._bootstrap.report_intervals import Bootstrap
 from .._metrics.fairness import disparities
 from .charts import plot_report
 from .html import report_html
+from .tables import partition_tables, summary_table, tidy_table
+from .text import report_text
+
+
+def check_metric(metric: str | None, metrics: list[str], holder: str) -> str:
+    """Return ``metric``, or the first of ``metrics`` when None; refuse others.
+
+    ``holder`` names the result in the message ("report", "comparison").
+    """
+    if metric is None:
+        return metrics[0]
+    if metric not in metrics:
+        raise ValueError(
+            f"metric={metric!r} is not in this {holder}; choose one of {metrics}."
+        )
+    return metric
 
 
 class PartitionReport:
@@ -33,26 +52,21 @@ class PartitionReport:
         losses and errors. Its keys are the report's metrics.
     min_partition_size : int, default=1
         The size under which partitions were marked unreliable.
+    bootstrap : Bootstrap, default=None
+        The bootstrap's replicates and intervals (``bootstrap_results`` of
+        ``skpart._bootstrap.report_intervals``); None without a bootstrap.
 
     Attributes
     ----------
-    by_partition : DataFrame
-    overall : Series
+    by_partition, overall, greater_is_better, min_partition_size
+        As given; ``metrics`` (list of str) are the keys of
+        ``greater_is_better``.
     summary : DataFrame
-        Index: metric. Columns ``worst``, ``best``, ``mean``, ``std``
-        (ddof=0), ``gap`` (``|best - worst|``), ``ratio`` (smallest /
-        largest), ``worst_partition`` and ``n_partitions``, over reliable
-        partitions with a defined (non-NaN) value; ``worst`` is the minimum of
-        a score, the maximum of a loss. With a bootstrap it gains
-        ``worst_low``, ``worst_high``, ``gap_low``, ``gap_high``,
-        ``mean_low`` and ``mean_high``.
+        Aggregates of each metric over the reliable partitions.
     disparities : Series
         The fairness disparities of the rates in the report, by name.
-    metrics : list of str
-    greater_is_better : dict of str to bool
-    min_partition_size : int
-    intervals, overall_intervals : DataFrame or None
-        Bootstrap intervals; None without a bootstrap.
+    intervals, overall_intervals, overall_replicates : DataFrame or None
+        The bootstrap's intervals and pooled replicates; None without one.
 
     Examples
     --------
@@ -73,6 +87,7 @@ class PartitionReport:
         *,
         greater_is_better: Mapping[str, bool],
         min_partition_size: int = 1,
+        bootstrap: Bootstrap | None = None,
     ) -> None:
         self._metrics = list(greater_is_better)
         missing = [m for m in self._metrics if m not in by_partition.columns]
@@ -82,7 +97,14 @@ class PartitionReport:
         self._overall = overall
         self._greater_is_better = dict(greater_is_better)
         self._min_partition_size = min_partition_size
-        self._bootstrap = None
+        self._bootstrap = bootstrap
+        # Derived once from what was passed, by the tables module: held after.
+        self._summary = summary_table(
+            by_partition,
+            self._greater_is_better,
+            None if bootstrap is None else bootstrap.summary_intervals,
+        )
+        self._disparities = disparities(self._summary)
 
     @property
     def by_partition(self) -> pd.DataFrame:
@@ -142,7 +164,7 @@ class PartitionReport:
             One row per replicate, one column per partition (NaN where the
             metric is undefined in a replicate).
         """
-        metric = self._check_metric(metric)
+        metric = check_metric(metric, self.metrics, "report")
         if self._bootstrap is None:
             raise ValueError(
                 "this report has no bootstrap replicates; score with n_boot=B "
@@ -153,10 +175,32 @@ class PartitionReport:
             columns=self._by_partition.index,
         ).rename_axis("replicate")
 
-    def _set_bootstrap(self, bootstrap: Any) -> None:
-        # Set once by the engine right after building the report.
-        self._bootstrap = bootstrap
-        self.__dict__.pop("summary", None)
+    @property
+    def overall_replicates(self) -> pd.DataFrame | None:
+        """Bootstrap replicate values of the pooled metrics; None without a bootstrap.
+
+        One row per replicate, one column per metric (NaN where the metric is
+        undefined in a replicate).
+        """
+        if self._bootstrap is None:
+            return None
+        return pd.DataFrame(self._bootstrap.overall, columns=self._metrics).rename_axis(
+            "replicate"
+        )
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Aggregates of each metric over reliable partitions.
+
+        Index: metric. Columns ``worst``, ``best``, ``mean``, ``std``
+        (ddof=0), ``gap`` (``|best - worst|``), ``ratio`` (smallest /
+        largest), ``worst_partition`` and ``n_partitions``, over reliable
+        partitions with a defined (non-NaN) value; ``worst`` is the minimum of
+        a score, the maximum of a loss. With a bootstrap it gains
+        ``worst_low``, ``worst_high``, ``gap_low``, ``gap_high``,
+        ``mean_low`` and ``mean_high``.
+        """
+        return self._summary
 
     @property
     def disparities(self) -> pd.Series:
@@ -168,7 +212,7 @@ class PartitionReport:
         (``true_positive_rate`` and ``false_positive_rate``), over the
         partitions the summary counts; only those whose rates were scored.
         """
-        return disparities(self.summary)
+        return self._disparities
 
     @classmethod
     def from_arrays(
@@ -181,6 +225,7 @@ class PartitionReport:
         overall: Mapping[str, float],
         greater_is_better: Mapping[str, bool],
         min_partition_size: int = 1,
+        bootstrap: Bootstrap | None = None,
     ) -> PartitionReport:
         """Build a report from per-partition arrays (cheap: one DataFrame).
 
@@ -198,49 +243,28 @@ class PartitionReport:
             Direction of each metric.
         min_partition_size : int, default=1
             Partitions with fewer rows are not ``reliable``.
+        bootstrap : Bootstrap, default=None
+            The bootstrap's replicates and intervals; None without one.
 
         Returns
         -------
         PartitionReport
         """
-        n_samples = np.asarray(n_samples, dtype=np.int64)
-        columns = {name: np.asarray(v, dtype=np.float64) for name, v in values.items()}
-        columns.update(
+        by_partition, overall = partition_tables(
+            values,
+            partition_labels=partition_labels,
             n_samples=n_samples,
-            weight=np.asarray(weight, dtype=np.float64),
-            reliable=n_samples >= min_partition_size,
-        )
-        index = (
-            partition_labels
-            if isinstance(partition_labels, pd.Index)
-            else pd.Index(partition_labels)
-        )
-        by_partition = pd.DataFrame(columns, index=index)
-        overall = pd.Series(
-            [float(overall[name]) for name in values],
-            index=list(values),
-            dtype=np.float64,
-            name="overall",
+            weight=weight,
+            overall=overall,
+            min_partition_size=min_partition_size,
         )
         return cls(
             by_partition,
             overall,
             greater_is_better=greater_is_better,
             min_partition_size=min_partition_size,
+            bootstrap=bootstrap,
         )
-
-    @cached_property
-    def summary(self) -> pd.DataFrame:
-        """Aggregates of each metric over reliable partitions (see class doc)."""
-        reliable = self._by_partition[self._by_partition["reliable"].astype(bool)]
-        rows = [
-            summarize_values(reliable[name], self._greater_is_better[name])
-            for name in self._metrics
-        ]
-        summary = pd.DataFrame(rows, index=pd.Index(self._metrics, name="metric"))
-        if self._bootstrap is not None:
-            summary = summary.join(self._bootstrap.summary_intervals)
-        return summary.astype({"worst_partition": object, "n_partitions": np.int64})
 
     def to_frame(self) -> pd.DataFrame:
         """Return the tidy long form: one row per (partition, metric).
@@ -252,24 +276,7 @@ class PartitionReport:
             ``metric``, ``value`` and ``n_samples``, then ``low`` and
             ``high`` with bootstrap intervals; metric-major order.
         """
-        metrics = self.metrics
-        n_partitions = len(self.by_partition)
-        partitions = self.by_partition.index.to_flat_index()
-        take = np.tile(np.arange(n_partitions), len(metrics))
-        tidy = pd.DataFrame(
-            {
-                "partition": partitions.take(take),
-                "metric": np.repeat(np.array(metrics, dtype=object), n_partitions),
-                "value": self.by_partition[metrics].to_numpy(np.float64).T.ravel(),
-                "n_samples": self.by_partition["n_samples"].to_numpy().take(take),
-            }
-        )
-        if self.intervals is not None:
-            for bound in ("low", "high"):
-                tidy[bound] = np.concatenate(
-                    [self.intervals[(m, bound)].to_numpy() for m in metrics]
-                )
-        return tidy
+        return tidy_table(self.by_partition, self.metrics, self.intervals)
 
     def plot(
         self, metric: str | None = None, ax: Any = None, *, top: int | None = None
@@ -311,35 +318,12 @@ class PartitionReport:
         >>> [label.get_text() for label in ax.get_yticklabels()]
         ['a (n=3)']
         """
-        return plot_report(self, self._check_metric(metric), ax=ax, top=top)
-
-    def _check_metric(self, metric: str | None) -> str:
-        if metric is None:
-            return self.metrics[0]
-        if metric not in self.metrics:
-            raise ValueError(
-                f"metric={metric!r} is not in this report; choose one of "
-                f"{self.metrics}."
-            )
-        return metric
-
-    def _title(self) -> str:
-        n_reliable = int(self.by_partition["reliable"].sum())
-        return (
-            f"PartitionReport: {len(self.by_partition)} partitions "
-            f"({n_reliable} with >= {self.min_partition_size} rows), "
-            f"metrics {', '.join(self.metrics)}"
+        return plot_report(
+            self, check_metric(metric, self.metrics, "report"), ax=ax, top=top
         )
 
     def __repr__(self) -> str:
-        with pd.option_context(
-            "display.max_rows", 20, "display.max_columns", None, "display.width", 120
-        ):
-            return (
-                f"{self._title()}\n\nsummary:\n{self.summary}\n\n"
-                f"overall:\n{self.overall.to_string()}\n\n"
-                f"by partition:\n{self.by_partition}"
-            )
+        return report_text(self)
 
     def _repr_html_(self) -> str:
         return report_html(self)
