@@ -9,9 +9,6 @@ and :class:`~skpart.PartitionMonitor`.
 
 from __future__ import annotations
 
-import sys
-import warnings
-
 import keras
 import numpy as np
 import scipy.sparse as sp
@@ -25,6 +22,7 @@ from sklearn.utils.validation import column_or_1d, validate_data
 from .._adapters.score_partitions import score_partitions
 from .._compat import _num_samples, _safe_indexing
 from .._inputs.groups import encode_groups
+from .._messages import warn
 from .._metrics.registry import resolve_metrics
 from ._callbacks import flatten_callbacks, monitors_first, partition_history
 from ._compat import (
@@ -109,7 +107,9 @@ class _PartitionAwareMixin:
             "Per-partition metrics come from score_partitions(...) after "
             "training and from PartitionMonitor(...) during training."
         )
-        warnings.warn(" ".join(parts), UserWarning, stacklevel=_caller_stacklevel())
+        # Raised deep in SciKeras's fit: named at the user's line, whichever of
+        # fit, partial_fit or a search called it.
+        warn(" ".join(parts), UserWarning)
 
     def _epoch_log_keys(self) -> list[str]:
         """List the keys of the epoch logs: the loss, then the monitors' keys."""
@@ -457,23 +457,6 @@ def hold_out_by_partition(groups, fraction: float, *, n_rows: int, seed):
     rank = np.arange(n_rows) - np.repeat(starts, sizes)
     is_held = rank < np.repeat(held, sizes)
     return np.sort(order[~is_held]), np.sort(order[is_held])
-
-
-def _caller_stacklevel() -> int:
-    """Stack level of the first frame outside skpart and SciKeras.
-
-    A warning raised deep in SciKeras's fit then names the user's own line,
-    whichever of fit, partial_fit or a search called it.
-    """
-    frame, level = sys._getframe(2), 2
-    while frame is not None and _in_library(frame):
-        frame, level = frame.f_back, level + 1
-    return level
-
-
-def _in_library(frame) -> bool:
-    module = frame.f_globals.get("__name__", "")
-    return module.partition(".")[0] in ("skpart", "scikeras")
 
 
 def _metric_names(metrics) -> list[str]:
