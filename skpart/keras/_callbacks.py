@@ -66,7 +66,7 @@ def monitors_first(callbacks: Any, *, estimator: Any = None) -> list:
         )
     if estimator is not None:
         for monitor in monitors:
-            monitor._bind_estimator(estimator)
+            monitor.bind_estimator(estimator)
     return monitors + [c for c in flat if not isinstance(c, PartitionMonitor)]
 
 
@@ -94,9 +94,11 @@ def partition_history(callbacks: Any) -> pd.DataFrame | None:
     True
     """
     frames = [
-        callback.history_.assign(monitor=callback.prefix)
+        history.assign(monitor=callback.prefix)
         for callback in flatten_callbacks(callbacks)
-        if isinstance(callback, PartitionMonitor) and callback._records
+        if isinstance(callback, PartitionMonitor)
+        # history_ is unset (an AttributeError) until an epoch is evaluated.
+        and (history := getattr(callback, "history_", None)) is not None
     ]
     if not frames:
         return None

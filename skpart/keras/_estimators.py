@@ -219,7 +219,7 @@ class _PartitionAwareMixin:
                 if isinstance(callback, PartitionMonitor) and (
                     callback.validation_fraction is not None
                 ):
-                    callback._hold_out(X_held, y_held, groups_held)
+                    callback.set_held_out_rows(X_held, y_held, groups_held)
         # Expose what the monitors saw, as history_ exposes the epoch logs.
         super()._fit_keras_model(
             X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs

@@ -430,12 +430,32 @@ class PartitionMonitor(keras.callbacks.Callback):
 
     # --- estimators, copies and pickles --------------------------------------
 
-    def _bind_estimator(self, estimator: Any) -> None:
-        """Read the task, ``classes_`` and input space from a SciKeras estimator."""
+    def bind_estimator(self, estimator: Any) -> None:
+        """Read the task, ``classes_`` and input space from a SciKeras estimator.
+
+        Called by the estimators before training (see ``monitors_first``).
+
+        Parameters
+        ----------
+        estimator : PartitionAwareClassifier or PartitionAwareRegressor
+            The estimator whose fit runs this monitor.
+        """
         self._estimator = estimator
 
-    def _hold_out(self, X: Any, y: Any, groups: Any) -> None:
-        """Monitor rows the estimator held out of its training rows."""
+    def set_held_out_rows(self, X: Any, y: Any, groups: Any) -> None:
+        """Monitor rows the estimator held out of its training rows.
+
+        Called by the estimators for ``validation_fraction``.
+
+        Parameters
+        ----------
+        X : array-like
+            The held-out rows, as the Keras model takes them.
+        y : array-like
+            Their targets, as given to ``fit``.
+        groups : Partitions
+            Their encoded partitions.
+        """
         self._held_out = (X, y, groups)
 
     def __getstate__(self) -> dict:
