@@ -37,8 +37,8 @@ from ._compat import (
     scoped_random_state,
     set_fit_callbacks,
 )
-from ._monitor import LOGGED_AGGREGATES as AGGREGATES
 from ._monitor import PartitionMonitor
+from ._monitor_scoring import LOGGED_AGGREGATES as AGGREGATES
 from ._predict import PREDICT_BATCH_SIZE, overrides_predict, predict_in_batches
 
 #: Keras callbacks that read one key of the epoch logs (their ``monitor``).
