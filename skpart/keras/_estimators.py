@@ -20,8 +20,6 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from .._adapters.score_partitions import score_partitions
-from .._compat import _num_samples, _safe_indexing
-from .._inputs.groups import encode_groups
 from .._messages import warn
 from .._metrics.registry import resolve_metrics
 from ._callbacks import flatten_callbacks, monitors_first, partition_history
@@ -37,6 +35,7 @@ from ._compat import (
     scoped_random_state,
     set_fit_callbacks,
 )
+from ._held_out import held_out_fraction, monitor_held_out_rows, split_training_rows
 from ._monitor import PartitionMonitor
 from ._monitor_scoring import LOGGED_AGGREGATES as AGGREGATES
 from ._predict import PREDICT_BATCH_SIZE, overrides_predict, predict_in_batches
@@ -170,7 +169,7 @@ class _PartitionAwareMixin:
         -------
         self
         """
-        fraction = _held_out_fraction(self)
+        fraction = held_out_fraction(self)
         if fraction is None:
             if groups is not None:
                 raise ValueError(
@@ -179,24 +178,11 @@ class _PartitionAwareMixin:
                     "uses, and there is none; drop groups= or add such a monitor."
                 )
             return super().fit(X, y, sample_weight=sample_weight, **kwargs)
-        train, held_out = hold_out_by_partition(
-            groups, fraction, n_rows=_num_samples(X), seed=self._seed()
-        )
-        partitions = encode_groups(groups, n_samples=_num_samples(X))
-        self._held_out_rows = (
-            _safe_indexing(X, held_out),
-            _safe_indexing(y, held_out),
-            partitions.take(held_out),
+        (X, y, sample_weight), self._held_out_rows = split_training_rows(
+            X, y, sample_weight, groups, fraction, seed=self._seed()
         )
         try:
-            return super().fit(
-                _safe_indexing(X, train),
-                _safe_indexing(y, train),
-                sample_weight=None
-                if sample_weight is None
-                else _safe_indexing(sample_weight, train),
-                **kwargs,
-            )
+            return super().fit(X, y, sample_weight=sample_weight, **kwargs)
         finally:
             del self._held_out_rows
 
@@ -213,13 +199,9 @@ class _PartitionAwareMixin:
         if held_out is not None:
             # The held-out rows as the model sees them: SciKeras's encoders
             # were fitted on the training rows just before.
-            X_held, y_held, groups_held = held_out
+            X_held, y_held, partitions = held_out
             X_held = encode_features(self, self._validate_data(X_held)[0])
-            for callback in fit_callbacks(self):
-                if isinstance(callback, PartitionMonitor) and (
-                    callback.validation_fraction is not None
-                ):
-                    callback.set_held_out_rows(X_held, y_held, groups_held)
+            monitor_held_out_rows(fit_callbacks(self), X_held, y_held, partitions)
         # Expose what the monitors saw, as history_ exposes the epoch logs.
         super()._fit_keras_model(
             X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
@@ -412,51 +394,6 @@ class _PartitionAwareMixin:
             confidence_level=confidence_level,
             random_state=random_state,
         )
-
-
-def _held_out_fraction(estimator) -> float | None:
-    """Return the validation_fraction of the held-out monitors (one value)."""
-    fractions = {
-        callback.validation_fraction
-        for name in ("callbacks", "fit__callbacks")
-        for callback in flatten_callbacks(getattr(estimator, name, None))
-        if isinstance(callback, PartitionMonitor)
-        and callback.validation_fraction is not None
-    }
-    if len(fractions) > 1:
-        raise ValueError(
-            "PartitionMonitors with different validation_fraction "
-            f"{sorted(fractions)}; the estimator holds out one set of rows: give "
-            "them the same fraction."
-        )
-    return fractions.pop() if fractions else None
-
-
-def hold_out_by_partition(groups, fraction: float, *, n_rows: int, seed):
-    """Split row indices into ``(train, held_out)``, by partition.
-
-    A ``fraction`` of each partition's rows is held out.
-
-    Each partition keeps at least one training row; a partition of one row is
-    trained on and not monitored. The draw follows ``seed`` (None: random).
-    """
-    if groups is None:
-        raise ValueError(
-            "PartitionMonitor(validation_fraction=...) needs the partitions of "
-            "the training rows: fit(X, y, groups=g) (in a Pipeline or a search, "
-            "route them with set_fit_request(groups=True) under "
-            "sklearn.set_config(enable_metadata_routing=True))."
-        )
-    codes = encode_groups(groups, n_samples=n_rows).codes
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(n_rows)
-    order = order[np.argsort(codes[order], kind="stable")]  # shuffled within
-    sizes = np.bincount(codes)
-    starts = np.r_[0, np.cumsum(sizes)[:-1]]
-    held = np.minimum(np.floor(fraction * sizes + 0.5), sizes - 1).astype(np.int64)
-    rank = np.arange(n_rows) - np.repeat(starts, sizes)
-    is_held = rank < np.repeat(held, sizes)
-    return np.sort(order[~is_held]), np.sort(order[is_held])
 
 
 def _metric_names(metrics) -> list[str]:
