@@ -296,6 +296,14 @@ class _PartitionAwareMixin:
             random_state=random_state,
         )
 
+    def __sklearn_tags__(self):
+        # Both need y and refuse sparse X; each estimator adds its own type's
+        # tags, which SciKeras's base order hides from sklearn >= 1.6.
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.input_tags.sparse = False
+        return tags
+
 
 class PartitionAwareClassifier(_PartitionAwareMixin, KerasClassifier):
     """A SciKeras classifier trained with the loss only, scored per partition.
@@ -385,8 +393,6 @@ class PartitionAwareClassifier(_PartitionAwareMixin, KerasClassifier):
         tags = super().__sklearn_tags__()
         tags.estimator_type = "classifier"
         tags.classifier_tags = ClassifierTags(poor_score=True)
-        tags.target_tags.required = True
-        tags.input_tags.sparse = False
         return tags
 
 
@@ -400,27 +406,18 @@ class PartitionAwareRegressor(_PartitionAwareMixin, KerasRegressor):
     Parameters
     ----------
     model : callable or keras.Model, default=None
-        Builds the Keras model; it may take ``meta`` and ``compile_kwargs``.
+        Builds the Keras model, as for :class:`PartitionAwareClassifier`.
     **kwargs
         Any other :class:`~scikeras.wrappers.KerasRegressor` parameter.
 
     Attributes
     ----------
-    model_ : keras.Model
-        The fitted Keras model, compiled with its loss only.
-    history_ : dict of str to list of float
-        ``loss`` and, with validation data, ``val_loss`` per epoch, plus any
-        key a callback such as :class:`~skpart.PartitionMonitor` writes.
-    partition_history_ : DataFrame
-        With a :class:`~skpart.PartitionMonitor` among the callbacks, as in
-        :class:`PartitionAwareClassifier`.
-    n_features_in_ : int
-        Number of features seen during ``fit``.
+    model_, history_, partition_history_, n_features_in_
+        As in :class:`PartitionAwareClassifier`.
 
     Examples
     --------
-    >>> import keras
-    >>> import numpy as np
+    >>> import keras, numpy as np
     >>> from skpart import PartitionAwareRegressor
     >>> def build(meta):
     ...     return keras.Sequential([
@@ -439,6 +436,4 @@ class PartitionAwareRegressor(_PartitionAwareMixin, KerasRegressor):
         tags = super().__sklearn_tags__()
         tags.estimator_type = "regressor"
         tags.regressor_tags = RegressorTags(poor_score=True)
-        tags.target_tags.required = True
-        tags.input_tags.sparse = False
         return tags
