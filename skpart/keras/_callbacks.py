@@ -93,13 +93,13 @@ def partition_history(callbacks: Any) -> pd.DataFrame | None:
     >>> partition_history([]) is None
     True
     """
-    frames = [
-        history.assign(monitor=callback.prefix)
-        for callback in flatten_callbacks(callbacks)
-        if isinstance(callback, PartitionMonitor)
-        # history_ is unset (an AttributeError) until an epoch is evaluated.
-        and (history := getattr(callback, "history_", None)) is not None
-    ]
+    frames = []
+    for callback in flatten_callbacks(callbacks):
+        if isinstance(callback, PartitionMonitor):
+            # history_ is unset (an AttributeError) until an epoch is evaluated.
+            history = getattr(callback, "history_", None)
+            if history is not None:
+                frames.append(history.assign(monitor=callback.prefix))
     if not frames:
         return None
     history = pd.concat(frames, ignore_index=True)

@@ -92,7 +92,7 @@ def check_monitor_rows(
         check_weight_array(sample_weight, n_rows)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)  # arrays: no field-wise ==
 class MonitoredRows:
     """The monitored rows of one fit, as the engine takes them.
 
