@@ -1,7 +1,8 @@
 """How skpart speaks to its users: warnings at the user's line, short lists.
 
-skpart's warning category, ``warn`` (which points at the user's own line)
-and ``truncate`` (which renders long lists of labels in messages).
+skpart's warning category, ``warn`` (which points at the user's own line;
+the engine, the monitor and the estimators all warn through it) and
+``truncate`` (which renders long lists of labels in messages).
 """
 
 from __future__ import annotations

@@ -82,18 +82,20 @@ def test_scikeras_hook_exists_with_the_expected_signature(hook, base):
 
 
 def test_estimators_override_only_listed_scikeras_hooks():
-    from skpart.keras._estimators import (
-        PartitionAwareClassifier,
-        PartitionAwareRegressor,
-        _PartitionAwareMixin,
-    )
+    from skpart import PartitionAwareClassifier, PartitionAwareRegressor
 
     listed = set(_compat().SCIKERAS_HOOKS) | set(_compat().SCIKERAS_ATTRIBUTES)
     for cls, base in [
         (PartitionAwareClassifier, scikeras_wrappers.KerasClassifier),
         (PartitionAwareRegressor, scikeras_wrappers.KerasRegressor),
     ]:
-        own = set(vars(_PartitionAwareMixin)) | set(vars(cls))
+        # The names of every class skpart puts above SciKeras's (mixins too).
+        own = {
+            name
+            for klass in cls.__mro__
+            if klass.__module__.partition(".")[0] == "skpart"
+            for name in vars(klass)
+        }
         private = {
             name
             for name in own

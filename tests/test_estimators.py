@@ -85,6 +85,15 @@ def test_model_compiled_with_metrics_trains_without_them_and_warns_once():
     assert [w.filename for w in caught if "loss only" in str(w.message)] == [__file__]
 
 
+def test_the_loss_only_warning_names_the_users_line_inside_a_search():
+    X, y = _data()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cross_val_score(_clf(model=_with_compiled_metrics, epochs=1), X, y, cv=2)
+    named = {w.filename for w in caught if "loss only" in str(w.message)}
+    assert named == {__file__}
+
+
 def test_metrics_argument_is_not_used_for_training():
     X, y = _data()
 

@@ -314,7 +314,7 @@ def test_monitor_data_with_an_unseen_class_raises_at_train_begin():
     monitor = PartitionMonitor(X, y_mon, groups)
     with pytest.raises(ValueError, match=r"labels \[2\] that the model was not"):
         _classifier(epochs=5, callbacks=[monitor]).fit(X, y)
-    assert not monitor._records  # no epoch ran
+    assert not hasattr(monitor, "history_")  # no epoch ran
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skpart import PartitionAwareClassifier, PartitionMonitor, score_partitions
-from skpart.keras._estimators import hold_out_by_partition
+from skpart.keras._held_out import hold_out_by_partition
 
 from ._models import tiny_classifier
 

@@ -66,7 +66,7 @@ def monitors_first(callbacks: Any, *, estimator: Any = None) -> list:
         )
     if estimator is not None:
         for monitor in monitors:
-            monitor._bind_estimator(estimator)
+            monitor.bind_estimator(estimator)
     return monitors + [c for c in flat if not isinstance(c, PartitionMonitor)]
 
 
@@ -93,11 +93,13 @@ def partition_history(callbacks: Any) -> pd.DataFrame | None:
     >>> partition_history([]) is None
     True
     """
-    frames = [
-        callback.history_.assign(monitor=callback.prefix)
-        for callback in flatten_callbacks(callbacks)
-        if isinstance(callback, PartitionMonitor) and callback._records
-    ]
+    frames = []
+    for callback in flatten_callbacks(callbacks):
+        if isinstance(callback, PartitionMonitor):
+            # history_ is unset (an AttributeError) until an epoch is evaluated.
+            history = getattr(callback, "history_", None)
+            if history is not None:
+                frames.append(history.assign(monitor=callback.prefix))
     if not frames:
         return None
     history = pd.concat(frames, ignore_index=True)

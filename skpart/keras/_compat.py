@@ -20,6 +20,18 @@ import numpy as np
 
 # --- SciKeras 0.13 ----------------------------------------------------------
 
+#: The parameters of BaseWrapper's ``_fit`` and ``_fit_keras_model`` (the same).
+_FIT_PARAMETERS = (
+    "self",
+    "X",
+    "y",
+    "sample_weight",
+    "warm_start",
+    "epochs",
+    "initial_epoch",
+    "kwargs",
+)
+
 #: SciKeras's private hooks overridden in ``_estimators.py``: name -> (the
 #: parameters of BaseWrapper's method, why skpart overrides it). SciKeras has
 #: no public extension points for these steps. Remove each when SciKeras
@@ -29,32 +41,8 @@ SCIKERAS_HOOKS: dict[str, tuple[tuple[str, ...], str]] = {
     "_build_keras_model": (("self",), "refuse a model function that returns None"),
     "_ensure_compiled_model": (("self",), "recompile with the loss only"),
     "_initialize_callbacks": (("self",), "run PartitionMonitors before others"),
-    "_fit_keras_model": (
-        (
-            "self",
-            "X",
-            "y",
-            "sample_weight",
-            "warm_start",
-            "epochs",
-            "initial_epoch",
-            "kwargs",
-        ),
-        "expose partition_history_ after Model.fit",
-    ),
-    "_fit": (
-        (
-            "self",
-            "X",
-            "y",
-            "sample_weight",
-            "warm_start",
-            "epochs",
-            "initial_epoch",
-            "kwargs",
-        ),
-        "one seeded scope around build and fit",
-    ),
+    "_fit_keras_model": (_FIT_PARAMETERS, "expose partition_history_ after Model.fit"),
+    "_fit": (_FIT_PARAMETERS, "one seeded scope around build and fit"),
     "_validate_data": (
         ("self", "X", "y", "reset", "y_numeric"),
         "sklearn's checks and messages for sparse X, feature names, 1-D X",

@@ -9,53 +9,31 @@ and :class:`~skpart.PartitionMonitor`.
 
 from __future__ import annotations
 
-import sys
-import warnings
-
 import keras
 import numpy as np
 import scipy.sparse as sp
 from scikeras.wrappers import KerasClassifier, KerasRegressor
-from sklearn.base import is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import ClassifierTags, RegressorTags
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from .._adapters.score_partitions import score_partitions
-from .._compat import _num_samples, _safe_indexing
-from .._inputs.groups import encode_groups
-from .._metrics.registry import resolve_metrics
-from ._callbacks import flatten_callbacks, monitors_first, partition_history
+from ._callbacks import monitors_first, partition_history
 from ._compat import (
     compiled_metric_names,
     encode_features,
     fit_callbacks,
-    flat_metric_names,
     no_scikeras_seed,
-    predict_callbacks,
     quiet_predict_retracing,
     recompile_without_metrics,
     scoped_random_state,
     set_fit_callbacks,
 )
-from ._monitor import LOGGED_AGGREGATES as AGGREGATES
-from ._monitor import PartitionMonitor
-from ._predict import PREDICT_BATCH_SIZE, overrides_predict, predict_in_batches
-
-#: Keras callbacks that read one key of the epoch logs (their ``monitor``).
-_MONITORING_CALLBACKS = (
-    keras.callbacks.EarlyStopping,
-    keras.callbacks.ModelCheckpoint,
-    keras.callbacks.ReduceLROnPlateau,
-)
-#: Keras's own spellings of one metric (its log key is the string given).
-_METRIC_ALIASES = (
-    {"accuracy", "acc"},
-    {"crossentropy", "ce"},
-    {"mean_squared_error", "mse"},
-    {"mean_absolute_error", "mae"},
-)
+from ._held_out import held_out_fraction, monitor_held_out_rows, split_training_rows
+from ._loss_only import warn_unused_metrics
+from ._predict import predict_in_batches
+from ._predict_path import predict_batch_size, uses_model_predict
 
 
 class _PartitionAwareMixin:
@@ -89,61 +67,8 @@ class _PartitionAwareMixin:
         if dropped:
             recompile_without_metrics(self.model_)
         ignored = self.metrics if compiled_itself else None
-        if not dropped and ignored is None:
-            return
-        available = self._epoch_log_keys()
-        unused = [*dropped, *_metric_names(ignored)]
-        self._check_monitored_keys(unused, available)
-        parts = [f"{type(self).__name__} trains with the loss only;"]
-        if dropped:
-            parts.append(f"the compiled metrics {dropped} are not used.")
-        if ignored is not None:
-            parts.append(
-                f"metrics={ignored!r} is not used{' either' if dropped else ''}: "
-                "the model function "
-                "compiles the model itself, so SciKeras never passes metrics= "
-                "to compile. Drop metrics= from the estimator."
-            )
-        parts.append(
-            f"The epoch logs (history_, callbacks) will hold {_keys_text(available)}. "
-            "Per-partition metrics come from score_partitions(...) after "
-            "training and from PartitionMonitor(...) during training."
-        )
-        warnings.warn(" ".join(parts), UserWarning, stacklevel=_caller_stacklevel())
-
-    def _epoch_log_keys(self) -> list[str]:
-        """List the keys of the epoch logs: the loss, then the monitors' keys."""
-        keys = ["loss", "val_loss (with validation_split or validation_data)"]
-        classifier = is_classifier(self)
-        for callback in flatten_callbacks(fit_callbacks(self)):
-            if isinstance(callback, PartitionMonitor):
-                keys.extend(_monitor_keys(callback, is_classifier=classifier))
-        return keys
-
-    def _check_monitored_keys(self, unused: list[str], available: list[str]) -> None:
-        # A callback watching a dropped metric would fail (or never fire)
-        # after the first epoch; fail before training instead.
-        unused_keys = set()
-        for name in unused:
-            names = {name}.union(*(s for s in _METRIC_ALIASES if name in s))
-            unused_keys |= names | {f"val_{n}" for n in names}
-        for callback in flatten_callbacks(fit_callbacks(self)):
-            key = getattr(callback, "monitor", None)
-            if isinstance(callback, _MONITORING_CALLBACKS) and key in unused_keys:
-                example = next(
-                    (k for k in available[2:] if k.endswith("_worst")),
-                    "val_partition_accuracy_worst",
-                )
-                raise ValueError(
-                    f"{type(callback).__name__}(monitor={key!r}) watches the "
-                    f"metric {key!r}, but {type(self).__name__} trains with the "
-                    f"loss only and drops the metrics {unused}, so the epoch "
-                    f"logs will never hold {key!r}. They will hold "
-                    f"{_keys_text(available)}. Monitor one of those: add a "
-                    "PartitionMonitor to callbacks and use "
-                    f"{type(callback).__name__}(monitor={example!r}, mode='max') "
-                    "(mode='min' for a loss or an error), or monitor='val_loss'."
-                )
+        if dropped or ignored is not None:
+            warn_unused_metrics(self, dropped, ignored)
 
     def fit(self, X, y, sample_weight=None, groups=None, **kwargs):
         """Fit the model to ``(X, y)``; ``groups`` serve held-out monitoring.
@@ -170,7 +95,7 @@ class _PartitionAwareMixin:
         -------
         self
         """
-        fraction = _held_out_fraction(self)
+        fraction = held_out_fraction(self)
         if fraction is None:
             if groups is not None:
                 raise ValueError(
@@ -179,24 +104,11 @@ class _PartitionAwareMixin:
                     "uses, and there is none; drop groups= or add such a monitor."
                 )
             return super().fit(X, y, sample_weight=sample_weight, **kwargs)
-        train, held_out = hold_out_by_partition(
-            groups, fraction, n_rows=_num_samples(X), seed=self._seed()
-        )
-        partitions = encode_groups(groups, n_samples=_num_samples(X))
-        self._held_out_rows = (
-            _safe_indexing(X, held_out),
-            _safe_indexing(y, held_out),
-            partitions.take(held_out),
+        (X, y, sample_weight), self._held_out_rows = split_training_rows(
+            X, y, sample_weight, groups, fraction, seed=self._seed()
         )
         try:
-            return super().fit(
-                _safe_indexing(X, train),
-                _safe_indexing(y, train),
-                sample_weight=None
-                if sample_weight is None
-                else _safe_indexing(sample_weight, train),
-                **kwargs,
-            )
+            return super().fit(X, y, sample_weight=sample_weight, **kwargs)
         finally:
             del self._held_out_rows
 
@@ -213,13 +125,9 @@ class _PartitionAwareMixin:
         if held_out is not None:
             # The held-out rows as the model sees them: SciKeras's encoders
             # were fitted on the training rows just before.
-            X_held, y_held, groups_held = held_out
+            X_held, y_held, partitions = held_out
             X_held = encode_features(self, self._validate_data(X_held)[0])
-            for callback in fit_callbacks(self):
-                if isinstance(callback, PartitionMonitor) and (
-                    callback.validation_fraction is not None
-                ):
-                    callback._hold_out(X_held, y_held, groups_held)
+            monitor_held_out_rows(fit_callbacks(self), X_held, y_held, partitions)
         # Expose what the monitors saw, as history_ exposes the epoch logs.
         super()._fit_keras_model(
             X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
@@ -316,38 +224,13 @@ class _PartitionAwareMixin:
                 f"This {type(self).__name__} instance is not fitted yet; call "
                 "fit before predict."
             )
-        chosen = getattr(self, "predict__batch_size", None)
-        kwargs.setdefault("batch_size", chosen or self._default_predict_batch())
-        if self._uses_predict_machinery(kwargs):
+        kwargs.setdefault("batch_size", predict_batch_size(self))
+        if uses_model_predict(self, kwargs):
             quiet_predict_retracing(self.model_)
             return super()._predict_raw(X, **kwargs)
         X, _ = self._validate_data(X=X, y=None)
         X = encode_features(self, X)
         return predict_in_batches(self.model_, X, kwargs["batch_size"])
-
-    def _default_predict_batch(self) -> int:
-        return -1 if self.batch_size == -1 else PREDICT_BATCH_SIZE
-
-    def _uses_predict_machinery(self, kwargs: dict) -> bool:
-        # Model.predict is needed for: a predict option other than the batch
-        # size (steps, ...); a nonzero verbose, which SciKeras passes to
-        # Model.predict (predict__verbose, else the estimator's verbose) for
-        # its progress bar; a callback with predict hooks (callbacks= reach
-        # predict in SciKeras, but EarlyStopping or a PartitionMonitor do
-        # nothing there); a model class that overrides predict.
-        params = self.get_params()
-        routed = {k for k in params if k.startswith("predict__")}
-        options = set(kwargs) | {k.removeprefix("predict__") for k in routed}
-        verbose = kwargs.get("verbose", params.get("predict__verbose", self.verbose))
-        return (
-            bool(options - {"batch_size", "verbose"})
-            or verbose != 0
-            or overrides_predict(self.model_)
-            or any(
-                _acts_on_predict(callback)
-                for callback in flatten_callbacks(predict_callbacks(self))
-            )
-        )
 
     def score_partitions(
         self,
@@ -413,108 +296,13 @@ class _PartitionAwareMixin:
             random_state=random_state,
         )
 
-
-def _held_out_fraction(estimator) -> float | None:
-    """Return the validation_fraction of the held-out monitors (one value)."""
-    fractions = {
-        callback.validation_fraction
-        for name in ("callbacks", "fit__callbacks")
-        for callback in flatten_callbacks(getattr(estimator, name, None))
-        if isinstance(callback, PartitionMonitor)
-        and callback.validation_fraction is not None
-    }
-    if len(fractions) > 1:
-        raise ValueError(
-            "PartitionMonitors with different validation_fraction "
-            f"{sorted(fractions)}; the estimator holds out one set of rows: give "
-            "them the same fraction."
-        )
-    return fractions.pop() if fractions else None
-
-
-def hold_out_by_partition(groups, fraction: float, *, n_rows: int, seed):
-    """Split row indices into ``(train, held_out)``, by partition.
-
-    A ``fraction`` of each partition's rows is held out.
-
-    Each partition keeps at least one training row; a partition of one row is
-    trained on and not monitored. The draw follows ``seed`` (None: random).
-    """
-    if groups is None:
-        raise ValueError(
-            "PartitionMonitor(validation_fraction=...) needs the partitions of "
-            "the training rows: fit(X, y, groups=g) (in a Pipeline or a search, "
-            "route them with set_fit_request(groups=True) under "
-            "sklearn.set_config(enable_metadata_routing=True))."
-        )
-    codes = encode_groups(groups, n_samples=n_rows).codes
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(n_rows)
-    order = order[np.argsort(codes[order], kind="stable")]  # shuffled within
-    sizes = np.bincount(codes)
-    starts = np.r_[0, np.cumsum(sizes)[:-1]]
-    held = np.minimum(np.floor(fraction * sizes + 0.5), sizes - 1).astype(np.int64)
-    rank = np.arange(n_rows) - np.repeat(starts, sizes)
-    is_held = rank < np.repeat(held, sizes)
-    return np.sort(order[~is_held]), np.sort(order[is_held])
-
-
-def _caller_stacklevel() -> int:
-    """Stack level of the first frame outside skpart and SciKeras.
-
-    A warning raised deep in SciKeras's fit then names the user's own line,
-    whichever of fit, partial_fit or a search called it.
-    """
-    frame, level = sys._getframe(2), 2
-    while frame is not None and _in_library(frame):
-        frame, level = frame.f_back, level + 1
-    return level
-
-
-def _in_library(frame) -> bool:
-    module = frame.f_globals.get("__name__", "")
-    return module.partition(".")[0] in ("skpart", "scikeras")
-
-
-def _metric_names(metrics) -> list[str]:
-    """Names of the metrics given as ``metrics=``; unnamed objects are left out."""
-    return [name for name in flat_metric_names(metrics, lambda _: "") if name]
-
-
-def _monitor_keys(monitor, *, is_classifier: bool) -> list[str]:
-    """List the keys ``monitor`` writes into the epoch logs."""
-    try:
-        names = [
-            s.name
-            for s in resolve_metrics(
-                monitor.metrics,
-                task="classification" if is_classifier else "regression",
-            )
-        ]
-    except (TypeError, ValueError):
-        names = ["<metric>"]  # the monitor itself reports bad metrics at fit
-    return [f"{monitor.prefix}{name}_{agg}" for name in names for agg in AGGREGATES]
-
-
-def _keys_text(keys: list[str]) -> str:
-    return ", ".join(repr(key) if " " not in key else key for key in keys)
-
-
-_PREDICT_HOOKS = (
-    "on_predict_begin",
-    "on_predict_end",
-    "on_predict_batch_begin",
-    "on_predict_batch_end",
-)
-
-
-def _acts_on_predict(callback) -> bool:
-    """Whether ``callback`` overrides any of Keras's predict hooks."""
-    base = keras.callbacks.Callback
-    return any(
-        getattr(type(callback), hook) is not getattr(base, hook)
-        for hook in _PREDICT_HOOKS
-    )
+    def __sklearn_tags__(self):
+        # Both need y and refuse sparse X; each estimator adds its own type's
+        # tags, which SciKeras's base order hides from sklearn >= 1.6.
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.input_tags.sparse = False
+        return tags
 
 
 class PartitionAwareClassifier(_PartitionAwareMixin, KerasClassifier):
@@ -605,8 +393,6 @@ class PartitionAwareClassifier(_PartitionAwareMixin, KerasClassifier):
         tags = super().__sklearn_tags__()
         tags.estimator_type = "classifier"
         tags.classifier_tags = ClassifierTags(poor_score=True)
-        tags.target_tags.required = True
-        tags.input_tags.sparse = False
         return tags
 
 
@@ -620,27 +406,18 @@ class PartitionAwareRegressor(_PartitionAwareMixin, KerasRegressor):
     Parameters
     ----------
     model : callable or keras.Model, default=None
-        Builds the Keras model; it may take ``meta`` and ``compile_kwargs``.
+        Builds the Keras model, as for :class:`PartitionAwareClassifier`.
     **kwargs
         Any other :class:`~scikeras.wrappers.KerasRegressor` parameter.
 
     Attributes
     ----------
-    model_ : keras.Model
-        The fitted Keras model, compiled with its loss only.
-    history_ : dict of str to list of float
-        ``loss`` and, with validation data, ``val_loss`` per epoch, plus any
-        key a callback such as :class:`~skpart.PartitionMonitor` writes.
-    partition_history_ : DataFrame
-        With a :class:`~skpart.PartitionMonitor` among the callbacks, as in
-        :class:`PartitionAwareClassifier`.
-    n_features_in_ : int
-        Number of features seen during ``fit``.
+    model_, history_, partition_history_, n_features_in_
+        As in :class:`PartitionAwareClassifier`.
 
     Examples
     --------
-    >>> import keras
-    >>> import numpy as np
+    >>> import keras, numpy as np
     >>> from skpart import PartitionAwareRegressor
     >>> def build(meta):
     ...     return keras.Sequential([
@@ -659,6 +436,4 @@ class PartitionAwareRegressor(_PartitionAwareMixin, KerasRegressor):
         tags = super().__sklearn_tags__()
         tags.estimator_type = "regressor"
         tags.regressor_tags = RegressorTags(poor_score=True)
-        tags.target_tags.required = True
-        tags.input_tags.sparse = False
         return tags
