@@ -41,6 +41,12 @@ from ._compat import (
 )
 from ._monitor import LOGGED_AGGREGATES as AGGREGATES
 from ._monitor import PartitionMonitor
+from ._objectives import (
+    WORST_LOSS_KEY,
+    drop_unweighted_rows,
+    objective_partitions,
+    train_for_partitions,
+)
 from ._predict import PREDICT_BATCH_SIZE, overrides_predict, predict_in_batches
 
 #: Keras callbacks that read one key of the epoch logs (their ``monitor``).
@@ -65,6 +71,20 @@ class _PartitionAwareMixin:
     # set_fit_request(groups=True), so a search that routes groups to its
     # splitter does not have to say groups=False here.
     __metadata_request__fit = {"groups": False}
+
+    def __init__(
+        self,
+        model=None,
+        *,
+        partition_objective=None,
+        dro_step_size=0.01,
+        dro_adjustment=0.0,
+        **kwargs,
+    ):
+        super().__init__(model=model, **kwargs)
+        self.partition_objective = partition_objective
+        self.dro_step_size = dro_step_size
+        self.dro_adjustment = dro_adjustment
 
     def _build_keras_model(self):
         # SciKeras fails later with an AttributeError on None; say it here.
@@ -118,6 +138,8 @@ class _PartitionAwareMixin:
         for callback in flatten_callbacks(fit_callbacks(self)):
             if isinstance(callback, PartitionMonitor):
                 keys.extend(_monitor_keys(callback, is_classifier=classifier))
+        if self.partition_objective is not None:
+            keys.append(WORST_LOSS_KEY)
         return keys
 
     def _check_monitored_keys(self, unused: list[str], available: list[str]) -> None:
@@ -146,7 +168,7 @@ class _PartitionAwareMixin:
                 )
 
     def fit(self, X, y, sample_weight=None, groups=None, **kwargs):
-        """Fit the model to ``(X, y)``; ``groups`` serve held-out monitoring.
+        """Fit the model to ``(X, y)``; ``groups`` are the rows' partitions.
 
         Parameters
         ----------
@@ -157,12 +179,16 @@ class _PartitionAwareMixin:
         sample_weight : array-like of shape (n_samples,), default=None
             Training weights of the rows.
         groups : array-like of shape (n_samples,), DataFrame or list, default=None
-            Partition labels of the rows, for a
-            ``PartitionMonitor(validation_fraction=f)`` among the callbacks:
-            the estimator holds out a fraction ``f`` of each partition's rows,
-            trains on the others and monitors those. Pipelines and searches
-            route it with ``set_fit_request(groups=True)`` under metadata
-            routing.
+            Partition labels of the rows (several columns for
+            intersections), as :func:`skpart.score_partitions` takes them.
+            Required by ``partition_objective``, whose partitions they are,
+            and by a ``PartitionMonitor(validation_fraction=f)`` among the
+            callbacks: the estimator holds out a fraction ``f`` of each
+            partition's rows, trains on the others and monitors those.
+            Accepted and unused otherwise, so that a search over
+            ``partition_objective`` can route them to every candidate.
+            Pipelines and searches route it with
+            ``set_fit_request(groups=True)`` under metadata routing.
         **kwargs
             Passed to SciKeras's ``fit`` (and on to ``Model.fit``).
 
@@ -172,13 +198,13 @@ class _PartitionAwareMixin:
         """
         fraction = _held_out_fraction(self)
         if fraction is None:
-            if groups is not None:
-                raise ValueError(
-                    f"{type(self).__name__}.fit got groups, which only a "
-                    "PartitionMonitor(validation_fraction=...) among the callbacks "
-                    "uses, and there is none; drop groups= or add such a monitor."
-                )
-            return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+            self._objective_rows = objective_partitions(
+                self, groups, n_rows=_num_samples(X)
+            )
+            try:
+                return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+            finally:
+                del self._objective_rows
         train, held_out = hold_out_by_partition(
             groups, fraction, n_rows=_num_samples(X), seed=self._seed()
         )
@@ -187,6 +213,9 @@ class _PartitionAwareMixin:
             _safe_indexing(X, held_out),
             _safe_indexing(y, held_out),
             partitions.take(held_out),
+        )
+        self._objective_rows = objective_partitions(
+            self, partitions, n_rows=_num_samples(X), rows=train
         )
         try:
             return super().fit(
@@ -198,7 +227,7 @@ class _PartitionAwareMixin:
                 **kwargs,
             )
         finally:
-            del self._held_out_rows
+            del self._held_out_rows, self._objective_rows
 
     def _initialize_callbacks(self) -> None:
         # Keras runs callbacks in list order: a PartitionMonitor listed after
@@ -220,10 +249,18 @@ class _PartitionAwareMixin:
                     callback.validation_fraction is not None
                 ):
                     callback._hold_out(X_held, y_held, groups_held)
+        # With a partition_objective, Keras trains the user's model on it.
+        with train_for_partitions(
+            self,
+            getattr(self, "_objective_rows", None),
+            y,
+            sample_weight,
+            warm_start=warm_start,
+        ) as (y, sample_weight):
+            super()._fit_keras_model(
+                X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
+            )
         # Expose what the monitors saw, as history_ exposes the epoch logs.
-        super()._fit_keras_model(
-            X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
-        )
         history = partition_history(fit_callbacks(self))
         if history is not None:
             self.partition_history_ = history
@@ -235,6 +272,12 @@ class _PartitionAwareMixin:
         # successive partial_fit calls do not replay the same shuffles.
         seed = self._seed()
         seed = None if seed is None else seed + initial_epoch
+        rows = getattr(self, "_objective_rows", None)
+        if rows is not None:
+            # SciKeras drops rows of weight 0: drop their partitions with them.
+            X, y, sample_weight, self._objective_rows = drop_unweighted_rows(
+                X, y, sample_weight, rows
+            )
         with scoped_random_state(seed):
             super()._fit(
                 X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
@@ -541,12 +584,30 @@ class PartitionAwareClassifier(_PartitionAwareMixin, KerasClassifier):
       bar through ``Model.predict``, as SciKeras does;
     - sklearn sees a classifier (``is_classifier`` is True), so ``cv=5``
       stratifies and probability scorers work;
-    - sparse ``X`` is refused with a clear error.
+    - sparse ``X`` is refused with a clear error;
+    - ``partition_objective`` trains for the worst partition of
+      ``fit(X, y, groups=g)`` instead of the average row.
 
     Parameters
     ----------
     model : callable or keras.Model, default=None
         Builds the Keras model; it may take ``meta`` and ``compile_kwargs``.
+    partition_objective : {None, "reweight", "group_dro"}, default=None
+        What training minimises. None: the loss over rows. ``"reweight"``:
+        every partition of ``groups`` carries the same total weight (rows
+        weighted by 1 / rows of their partition, times any sample and class
+        weight, rescaled to a mean of 1). ``"group_dro"``: online Group DRO
+        (Sagawa et al., ICLR 2020): a weight q_g per partition, updated at
+        every step from the batch's mean partition losses L_g as
+        q_g <- q_g exp(eta (L_g + C / sqrt(n_g))) / sum, the step minimising
+        sum_g q_g L_g. Either objective needs ``fit(X, y, groups=g)`` and a
+        model with one output, and logs ``partition_loss_worst``.
+    dro_step_size : float, default=0.01
+        eta of ``"group_dro"``: how fast q moves towards the worst partitions.
+    dro_adjustment : float, default=0.0
+        C of ``"group_dro"`` (Sagawa's generalisation adjustment): adds
+        C / sqrt(n_g) to a partition's loss in the update of q, n_g its
+        training rows, so that small partitions gain weight sooner.
     **kwargs
         Any other :class:`~scikeras.wrappers.KerasClassifier` parameter.
 
@@ -561,6 +622,12 @@ class PartitionAwareClassifier(_PartitionAwareMixin, KerasClassifier):
         With a :class:`~skpart.PartitionMonitor` among the callbacks: each
         partition's values per evaluated epoch, columns ``monitor`` (its
         prefix), ``epoch``, ``partition``, ``metric`` and ``value``.
+    partition_weights_ : Series
+        With a ``partition_objective``: one weight per partition of the
+        training rows, indexed by partition label, summing to 1: the final q
+        of ``"group_dro"`` (where the next fit starts with
+        ``warm_start=True``), each partition's share of the total row weight
+        for ``"reweight"``. Not set without an objective.
     classes_ : ndarray of shape (n_classes,)
         The class labels.
     n_features_in_ : int
@@ -621,6 +688,12 @@ class PartitionAwareRegressor(_PartitionAwareMixin, KerasRegressor):
     ----------
     model : callable or keras.Model, default=None
         Builds the Keras model; it may take ``meta`` and ``compile_kwargs``.
+    partition_objective : {None, "reweight", "group_dro"}, default=None
+        What training minimises, as in :class:`PartitionAwareClassifier`.
+    dro_step_size : float, default=0.01
+        eta of ``"group_dro"``.
+    dro_adjustment : float, default=0.0
+        C of ``"group_dro"``.
     **kwargs
         Any other :class:`~scikeras.wrappers.KerasRegressor` parameter.
 
@@ -634,6 +707,8 @@ class PartitionAwareRegressor(_PartitionAwareMixin, KerasRegressor):
     partition_history_ : DataFrame
         With a :class:`~skpart.PartitionMonitor` among the callbacks, as in
         :class:`PartitionAwareClassifier`.
+    partition_weights_ : Series
+        With a ``partition_objective``, as in :class:`PartitionAwareClassifier`.
     n_features_in_ : int
         Number of features seen during ``fit``.
 
