@@ -114,11 +114,12 @@ def test_group_dro_and_reweight_lift_the_worst_partition_of_a_simulation(simulat
         for objective, est in fitted.items()
     }
     # Loss-only training follows the spurious feature: the reversed site
-    # is worse than chance (about 0.43 when written).
+    # is worse than chance (0.43 when written; 0.37 on the JAX backend).
     assert scores[None]["c"] < 0.5
     assert scores[None].idxmin() == "c"
-    # Each objective lifts it by more than 0.2 (0.29 and 0.33 when written)
-    # and raises the worst partition's balanced accuracy above 0.65.
+    # Each objective lifts it by more than 0.2 (to 0.72 with reweight and
+    # 0.75 with group_dro when written) and raises the worst partition's
+    # balanced accuracy above 0.65.
     for objective in ("reweight", "group_dro"):
         assert scores[objective]["c"] > scores[None]["c"] + 0.2
         assert scores[objective].min() > 0.65
@@ -332,21 +333,29 @@ def test_regressor_with_group_dro_weights_the_noisy_partition_most():
     assert type(est.model_) is keras.Sequential
 
 
-def test_early_stopping_monitors_the_worst_partition_loss():
+def test_callbacks_monitor_the_worst_partition_loss_and_save_the_users_model(
+    tmp_path,
+):
     X, y, site = _noisy_regression()
     # No epoch improves by 100, so training stops after the second epoch;
     # without the key in the logs EarlyStopping would never stop.
     stop = keras.callbacks.EarlyStopping(KEY, mode="min", min_delta=100, patience=0)
+    path = tmp_path / "best.keras"
+    checkpoint = keras.callbacks.ModelCheckpoint(path, monitor=KEY, mode="min")
     est = PartitionAwareRegressor(
         linear_regressor,
         epochs=5,
         verbose=0,
         random_state=0,
-        callbacks=[stop],
+        callbacks=[stop, checkpoint],
         partition_objective="group_dro",
     ).fit(X, y, groups=site)
     assert len(est.history_[KEY]) == 2
     assert stop.model is est.model_  # handed back the user's model
+    saved = keras.saving.load_model(path)
+    assert type(saved) is keras.Sequential
+    for a, b in zip(saved.get_weights(), est.model_.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_warm_start_continues_from_the_last_fits_partition_weights():
@@ -383,8 +392,9 @@ def test_warm_start_continues_from_the_last_fits_partition_weights():
 def test_grid_search_routes_groups_and_picks_the_objective_by_the_worst_partition():
     # Six sites, two reversed; GroupKFold(2) puts two aligned sites and one
     # reversed site in each fold, so each training fold has the same mix.
-    # The worst test partition is the reversed site: about 0.44 without an
-    # objective, 0.7 with group_dro when written.
+    # The worst test partition is a reversed site: its balanced accuracy
+    # averages 0.42 over the folds without an objective, 0.68 with group_dro
+    # when written (0.37 and 0.68 on the JAX backend).
     sites = {**{s: (90, 1) for s in "abcd"}, "e": (30, -1), "f": (30, -1)}
     X, y, site = simulate(sites, seed=7)
     with sklearn.config_context(enable_metadata_routing=True):
