@@ -235,6 +235,28 @@ def test_keras_predict_traced_once_serves_every_batch_size(container):
     assert model.predict_function.experimental_get_tracing_count() == 1
 
 
+def test_keras_get_loss_resolves_losses_as_compile_does_and_per_row_copies():
+    # per_row_loss relies on compile_utils.get_loss(identifier, y_true, y_pred)
+    # and on a Loss's reduction attribute; the user's Loss is left unchanged.
+    from keras.src.trainers import compile_utils
+
+    assert tuple(inspect.signature(compile_utils.get_loss).parameters) == (
+        "identifier",
+        "y_true",
+        "y_pred",
+    )
+    y_true = np.array([[1.0], [0.0], [1.0]], dtype="float32")
+    y_pred = np.array([[0.9], [0.2], [0.4]], dtype="float32")
+    expected = -np.log([0.9, 0.8, 0.4])
+    weights = np.array([1.0, 2.0, 0.5], dtype="float32")
+    own = keras.losses.BinaryCrossentropy()
+    for loss in ("binary_crossentropy", "crossentropy", own):
+        rows = _compat().per_row_loss(loss, y_true, y_pred)
+        values = keras.ops.convert_to_numpy(rows(y_true, y_pred, sample_weight=weights))
+        np.testing.assert_allclose(values, expected * weights, rtol=1e-5)
+    assert own.reduction == "sum_over_batch_size"
+
+
 # --- TensorFlow internals ------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ listed in :data:`SCIKERAS_HOOKS` with their signatures and reasons.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import random
 import threading
@@ -173,6 +174,24 @@ def recompile_without_metrics(model, **overrides) -> None:
     config.update(overrides)
     model._compile_metrics = None
     model.compile(**config)
+
+
+def per_row_loss(loss, y_true, y_pred):
+    """Keras's loss for ``loss`` as ``compile`` resolves it, without reduction.
+
+    ``compile`` turns a string or a function into a ``Loss`` (and picks the
+    binary or categorical cross-entropy for ``"crossentropy"`` from the
+    shapes) in ``keras.src.trainers.compile_utils.get_loss``; a copy of that
+    ``Loss`` with ``reduction=None`` gives one weighted value per row, computed
+    as Keras computes the training loss. The user's own ``Loss`` object is
+    copied, not changed.
+    Remove when Keras exposes compile's loss resolution or a per-sample loss.
+    """
+    from keras.src.trainers.compile_utils import get_loss
+
+    resolved = copy.copy(get_loss(loss, y_true, y_pred))
+    resolved.reduction = None
+    return resolved
 
 
 # --- Keras 3, TensorFlow backend: the predict function ----------------------------

@@ -19,6 +19,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from .._adapters.score_partitions import score_partitions
+from .._compat import _num_samples
 from ._callbacks import monitors_first, partition_history
 from ._compat import (
     compiled_metric_names,
@@ -32,6 +33,11 @@ from ._compat import (
 )
 from ._held_out import held_out_fraction, monitor_held_out_rows, split_training_rows
 from ._loss_only import warn_unused_metrics
+from ._objectives import (
+    drop_unweighted_rows,
+    objective_partitions,
+    train_for_partitions,
+)
 from ._predict import predict_in_batches
 from ._predict_path import predict_batch_size, uses_model_predict
 
@@ -43,6 +49,20 @@ class _PartitionAwareMixin:
     # set_fit_request(groups=True), so a search that routes groups to its
     # splitter does not have to say groups=False here.
     __metadata_request__fit = {"groups": False}
+
+    def __init__(
+        self,
+        model=None,
+        *,
+        partition_objective=None,
+        dro_step_size=0.01,
+        dro_adjustment=0.0,
+        **kwargs,
+    ):
+        super().__init__(model=model, **kwargs)
+        self.partition_objective = partition_objective
+        self.dro_step_size = dro_step_size
+        self.dro_adjustment = dro_adjustment
 
     def _build_keras_model(self):
         # SciKeras fails later with an AttributeError on None; say it here.
@@ -71,7 +91,7 @@ class _PartitionAwareMixin:
             warn_unused_metrics(self, dropped, ignored)
 
     def fit(self, X, y, sample_weight=None, groups=None, **kwargs):
-        """Fit the model to ``(X, y)``; ``groups`` serve held-out monitoring.
+        """Fit the model to ``(X, y)``; ``groups`` are the rows' partitions.
 
         Parameters
         ----------
@@ -82,12 +102,16 @@ class _PartitionAwareMixin:
         sample_weight : array-like of shape (n_samples,), default=None
             Training weights of the rows.
         groups : array-like of shape (n_samples,), DataFrame or list, default=None
-            Partition labels of the rows, for a
-            ``PartitionMonitor(validation_fraction=f)`` among the callbacks:
-            the estimator holds out a fraction ``f`` of each partition's rows,
-            trains on the others and monitors those. Pipelines and searches
-            route it with ``set_fit_request(groups=True)`` under metadata
-            routing.
+            Partition labels of the rows (several columns for
+            intersections), as :func:`skpart.score_partitions` takes them.
+            Required by ``partition_objective``, whose partitions they are,
+            and by a ``PartitionMonitor(validation_fraction=f)`` among the
+            callbacks: the estimator holds out a fraction ``f`` of each
+            partition's rows, trains on the others and monitors those.
+            Accepted and unused otherwise, so that a search over
+            ``partition_objective`` can route them to every candidate.
+            Pipelines and searches route it with
+            ``set_fit_request(groups=True)`` under metadata routing.
         **kwargs
             Passed to SciKeras's ``fit`` (and on to ``Model.fit``).
 
@@ -95,22 +119,20 @@ class _PartitionAwareMixin:
         -------
         self
         """
+        n_rows, rows = _num_samples(X), None  # rows: those trained on, if held out
         fraction = held_out_fraction(self)
-        if fraction is None:
-            if groups is not None:
-                raise ValueError(
-                    f"{type(self).__name__}.fit got groups, which only a "
-                    "PartitionMonitor(validation_fraction=...) among the callbacks "
-                    "uses, and there is none; drop groups= or add such a monitor."
-                )
-            return super().fit(X, y, sample_weight=sample_weight, **kwargs)
-        (X, y, sample_weight), self._held_out_rows = split_training_rows(
-            X, y, sample_weight, groups, fraction, seed=self._seed()
+        if fraction is not None:
+            (X, y, sample_weight), self._held_out_rows, rows = split_training_rows(
+                X, y, sample_weight, groups, fraction, seed=self._seed()
+            )
+        self._objective_rows = objective_partitions(
+            self, groups, n_rows=n_rows, rows=rows
         )
         try:
             return super().fit(X, y, sample_weight=sample_weight, **kwargs)
         finally:
-            del self._held_out_rows
+            vars(self).pop("_held_out_rows", None)
+            del self._objective_rows
 
     def _initialize_callbacks(self) -> None:
         # Keras runs callbacks in list order: a PartitionMonitor listed after
@@ -128,10 +150,18 @@ class _PartitionAwareMixin:
             X_held, y_held, partitions = held_out
             X_held = encode_features(self, self._validate_data(X_held)[0])
             monitor_held_out_rows(fit_callbacks(self), X_held, y_held, partitions)
+        # With a partition_objective, Keras trains the user's model on it.
+        with train_for_partitions(
+            self,
+            getattr(self, "_objective_rows", None),
+            y,
+            sample_weight,
+            warm_start=warm_start,
+        ) as (y, sample_weight):
+            super()._fit_keras_model(
+                X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
+            )
         # Expose what the monitors saw, as history_ exposes the epoch logs.
-        super()._fit_keras_model(
-            X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
-        )
         history = partition_history(fit_callbacks(self))
         if history is not None:
             self.partition_history_ = history
@@ -143,6 +173,12 @@ class _PartitionAwareMixin:
         # successive partial_fit calls do not replay the same shuffles.
         seed = self._seed()
         seed = None if seed is None else seed + initial_epoch
+        rows = getattr(self, "_objective_rows", None)
+        if rows is not None:
+            # SciKeras drops rows of weight 0: drop their partitions with them.
+            X, y, sample_weight, self._objective_rows = drop_unweighted_rows(
+                X, y, sample_weight, rows
+            )
         with scoped_random_state(seed):
             super()._fit(
                 X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
@@ -329,12 +365,30 @@ class PartitionAwareClassifier(_PartitionAwareMixin, KerasClassifier):
       bar through ``Model.predict``, as SciKeras does;
     - sklearn sees a classifier (``is_classifier`` is True), so ``cv=5``
       stratifies and probability scorers work;
-    - sparse ``X`` is refused with a clear error.
+    - sparse ``X`` is refused with a clear error;
+    - ``partition_objective`` trains for the worst partition of
+      ``fit(X, y, groups=g)`` instead of the average row.
 
     Parameters
     ----------
     model : callable or keras.Model, default=None
         Builds the Keras model; it may take ``meta`` and ``compile_kwargs``.
+    partition_objective : {None, "reweight", "group_dro"}, default=None
+        What training minimises. None: the loss over rows. ``"reweight"``:
+        every partition of ``groups`` carries the same total weight (rows
+        weighted by 1 / rows of their partition, times any sample and class
+        weight, rescaled to a mean of 1). ``"group_dro"``: online Group DRO
+        (Sagawa et al., ICLR 2020): a weight q_g per partition, updated at
+        every step from the batch's mean partition losses L_g as
+        q_g <- q_g exp(eta (L_g + C / sqrt(n_g))) / sum, the step minimising
+        sum_g q_g L_g. Either objective needs ``fit(X, y, groups=g)`` and a
+        model with one output, and logs ``partition_loss_worst``.
+    dro_step_size : float, default=0.01
+        eta of ``"group_dro"``: how fast q moves towards the worst partitions.
+    dro_adjustment : float, default=0.0
+        C of ``"group_dro"`` (Sagawa's generalisation adjustment): adds
+        C / sqrt(n_g) to a partition's loss in the update of q, n_g its
+        training rows, so that small partitions gain weight sooner.
     **kwargs
         Any other :class:`~scikeras.wrappers.KerasClassifier` parameter.
 
@@ -349,6 +403,12 @@ class PartitionAwareClassifier(_PartitionAwareMixin, KerasClassifier):
         With a :class:`~skpart.PartitionMonitor` among the callbacks: each
         partition's values per evaluated epoch, columns ``monitor`` (its
         prefix), ``epoch``, ``partition``, ``metric`` and ``value``.
+    partition_weights_ : Series
+        With a ``partition_objective``: one weight per partition of the
+        training rows, indexed by partition label, summing to 1: the final q
+        of ``"group_dro"`` (where the next fit starts with
+        ``warm_start=True``), each partition's share of the total row weight
+        for ``"reweight"``. Not set without an objective.
     classes_ : ndarray of shape (n_classes,)
         The class labels.
     n_features_in_ : int
@@ -407,12 +467,18 @@ class PartitionAwareRegressor(_PartitionAwareMixin, KerasRegressor):
     ----------
     model : callable or keras.Model, default=None
         Builds the Keras model, as for :class:`PartitionAwareClassifier`.
+    partition_objective : {None, "reweight", "group_dro"}, default=None
+        What training minimises, as in :class:`PartitionAwareClassifier`.
+    dro_step_size : float, default=0.01
+        eta of ``"group_dro"``.
+    dro_adjustment : float, default=0.0
+        C of ``"group_dro"``.
     **kwargs
         Any other :class:`~scikeras.wrappers.KerasRegressor` parameter.
 
     Attributes
     ----------
-    model_, history_, partition_history_, n_features_in_
+    model_, history_, partition_history_, partition_weights_, n_features_in_
         As in :class:`PartitionAwareClassifier`.
 
     Examples

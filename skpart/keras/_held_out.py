@@ -65,7 +65,7 @@ def hold_out_by_partition(groups: Any, fraction: float, *, n_rows: int, seed: An
 
 def split_training_rows(
     X: Any, y: Any, sample_weight: Any, groups: Any, fraction: float, *, seed: Any
-) -> tuple[tuple, tuple]:
+) -> tuple[tuple, tuple, np.ndarray]:
     """Split ``fit``'s rows into those to train on and those to monitor.
 
     Returns
@@ -74,6 +74,8 @@ def split_training_rows(
         ``(X, y, sample_weight)`` of the training rows.
     held_out : tuple
         ``(X, y, partitions)`` of the held-out rows.
+    rows : ndarray of int
+        Positions of the training rows in ``X`` (for the training objective).
     """
     n_rows = _num_samples(X)
     train, held_out = hold_out_by_partition(groups, fraction, n_rows=n_rows, seed=seed)
@@ -86,6 +88,7 @@ def split_training_rows(
             _safe_indexing(y, held_out),
             partitions.take(held_out),
         ),
+        train,
     )
 
 

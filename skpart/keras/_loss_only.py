@@ -20,6 +20,7 @@ from ._callbacks import flatten_callbacks
 from ._compat import fit_callbacks, flat_metric_names
 from ._monitor import PartitionMonitor
 from ._monitor_scoring import LOGGED_AGGREGATES
+from ._objectives import WORST_LOSS_KEY
 
 #: Keras callbacks that read one key of the epoch logs (their ``monitor``).
 _MONITORING_CALLBACKS = (
@@ -85,6 +86,8 @@ def epoch_log_keys(estimator: Any) -> list[str]:
     for callback in flatten_callbacks(fit_callbacks(estimator)):
         if isinstance(callback, PartitionMonitor):
             keys.extend(_monitor_keys(callback, is_classifier=classifier))
+    if estimator.partition_objective is not None:
+        keys.append(WORST_LOSS_KEY)
     return keys
 
 
