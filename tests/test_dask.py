@@ -283,3 +283,17 @@ def test_dask_dataframe_partitions_give_the_in_memory_report(client, data, dd):
     assert actual_scores.keys() == expected_scores.keys()
     for key, value in expected_scores.items():
         assert actual_scores[key] == pytest.approx(value, rel=1e-10), key
+
+
+def test_dask_dataframe_categorical_bands_keep_the_category_order(client, data, dd):
+    X, y, _ = data
+    bands = pd.cut(X[:, 1], [-np.inf, -0.5, 0.5, np.inf], labels=["low", "mid", "hi"])
+    frame = pd.DataFrame(X, columns=["u", "v", "w"]).assign(target=y, band=bands)
+    features = ["u", "v", "w"]
+    model = LogisticRegression().fit(frame[features], y)
+    ddf = dd.from_pandas(frame, npartitions=6)
+    report = score_partitions(model, ddf[features], ddf["target"], ddf["band"])
+    order = frame.groupby("band", observed=True).size().index.tolist()
+    assert report.by_partition.index.tolist() == order == ["low", "mid", "hi"]
+    expected = score_partitions(model, frame[features], y, frame["band"])
+    reports.assert_same_report(report, expected, metrics=["accuracy"])
