@@ -139,9 +139,45 @@ def test_unfitted_estimator_is_refused():
 
 
 def test_probability_metric_without_predict_proba_is_refused():
+    # roc_auc reads SVC's decision_function (below); log_loss needs probabilities.
     model = SVC().fit(X_CLF[:60], LABELS[:60])
     with pytest.raises(ValueError, match=r"SVC has no predict_proba"):
-        score_partitions(model, X_CLF[:60], LABELS[:60], GROUPS[:60], metrics="roc_auc")
+        score_partitions(
+            model, X_CLF[:60], LABELS[:60], GROUPS[:60], metrics="log_loss"
+        )
+
+
+def test_roc_auc_reads_the_decision_function_without_predict_proba_as_sklearn():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.metrics import get_scorer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    groups = np.where(X[:, 0] > 14, "large", "small")
+    model = make_pipeline(StandardScaler(), SVC()).fit(X, y)
+    assert not hasattr(model, "predict_proba")
+    report = score_partitions(
+        model, X, y, groups, metrics=["roc_auc", "accuracy"], sample_weight=None
+    )
+    for label in ["large", "small"]:
+        mask = groups == label
+        row = report.by_partition.loc[label]
+        # sklearn's "roc_auc" scorer calls decision_function here.
+        assert row["roc_auc"] == pytest.approx(
+            get_scorer("roc_auc")(model, X[mask], y[mask]), rel=1e-12
+        )
+        assert row["accuracy"] == skm.accuracy_score(y[mask], model.predict(X[mask]))
+
+
+@pytest.mark.parametrize("metrics", ["log_loss", ["roc_auc", "brier_score"]])
+def test_probability_losses_on_a_decision_function_are_refused_saying_why(metrics):
+    model = SVC().fit(X_CLF, Y_CLF)
+    with pytest.raises(ValueError) as error:
+        score_partitions(model, X_CLF, Y_CLF, GROUPS, metrics=metrics)
+    message = str(error.value)
+    loss = "log_loss" if metrics == "log_loss" else "brier_score"
+    assert message.startswith(f"the metrics ['{loss}'] need probabilities but SVC")
+    assert "decision_function gives scores, not probabilities" in message
+    assert "CalibratedClassifierCV" in message and "probability=True" in message
 
 
 def test_predict_once_derives_labels_from_the_probability_argmax(classifier):
