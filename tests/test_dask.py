@@ -140,6 +140,18 @@ def test_keras_classifier_on_dask_arrays_threads(data):
     assert_same_report(actual, expected)
 
 
+def test_feature_name_warning_is_shown_once_per_call_not_per_block(data):
+    import warnings
+
+    X, y, groups = data
+    model = LogisticRegression().fit(pd.DataFrame(X, columns=["u", "v", "w"]), y)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("default")
+        score_partitions(model, *dask_arrays(X, y, groups))  # 8 blocks, no names
+    named = [w for w in record if "valid feature names" in str(w.message)]
+    assert len(named) == 1
+
+
 # --- a distributed LocalCluster ----------------------------------------------
 
 

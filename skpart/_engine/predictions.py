@@ -7,6 +7,9 @@ accumulator built for an estimator (its task, its ``classes_``).
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -149,3 +152,29 @@ def accumulator_for(
         **bootstrap,
     )
     return accumulator, weights
+
+
+@contextlib.contextmanager
+def warnings_once() -> Iterator[None]:
+    """Show each distinct warning raised inside once (the first, when raised).
+
+    Around the prediction passes of one call (every batch, every Dask block
+    on local threads): sklearn's "X does not have valid feature names"
+    warning would otherwise repeat per pass, since the ``catch_warnings``
+    blocks inside sklearn reset Python's once-per-location registry. The
+    caller's filters apply as before ("error" still raises); only repeats of
+    a shown warning (same category and text) are dropped. Enter it from one
+    thread only: it swaps Python's global ``showwarning``.
+    """
+    seen = set()
+    show = warnings.showwarning
+
+    def show_once(message, category, filename, lineno, file=None, line=None):
+        key = (category, str(message))
+        if key not in seen:
+            seen.add(key)
+            show(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():  # restores showwarning on the way out
+        warnings.showwarning = show_once
+        yield
