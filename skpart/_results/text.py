@@ -22,12 +22,12 @@ WEIGHTINGS = {
 }
 
 
-def report_title(report: Any, ge: str = ">=") -> str:
+def report_title(report: Any) -> str:
     """Say a PartitionReport's partitions, metrics and weighting in one line."""
     n_reliable = int(report.by_partition["reliable"].sum())
     return (
         f"PartitionReport: {len(report.by_partition)} partitions "
-        f"({n_reliable} with {ge} {report.min_partition_size} rows), "
+        f"({n_reliable} with >= {report.min_partition_size} rows), "
         f"metrics {', '.join(report.metrics)}; {WEIGHTINGS[report.sample_weight]}"
     )
 
