@@ -237,6 +237,7 @@ def score_batches(
         )
     return accumulator.result()
 
+
 def _add_batches(estimator, data, accumulator, total, verbose, name, weighted):
     """Predict each batch and add it; return the accumulator (may be replaced)."""
     guard = RankMemoryGuard()
