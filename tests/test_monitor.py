@@ -402,3 +402,58 @@ def test_the_monitors_undefined_warning_names_the_users_line():
     with pytest.warns(PartitionMetricWarning, match="once per fit") as record:
         _classifier(epochs=2, callbacks=[monitor]).fit(X, y)
     assert len(record) == 1 and record[0].filename == __file__
+
+
+# --- no partition reaches min_partition_size: refused, never NaN logs -------
+
+
+def _breast_cancer_in_partitions(n_partitions):
+    """sklearn's bundled breast cancer rows, in partitions by mean radius."""
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    order = np.argsort(np.argsort(X[:, 0], kind="stable"), kind="stable")
+    groups = np.array([f"radius_{i}" for i in order * n_partitions // len(y)])
+    return X, y, groups
+
+
+def test_monitored_rows_below_min_partition_size_are_refused_at_construction():
+    X, y, groups = _breast_cancer_in_partitions(12)
+    labels, sizes = np.unique(groups, return_counts=True)
+    assert sizes.max() < 100  # about 47 rows each
+    message = (
+        rf"min_partition_size=100\) would log NaN at every epoch: the largest "
+        rf"partition of its monitored rows, '{labels[sizes.argmax()]}', has "
+        rf"{sizes.max()} rows"
+    )
+    with pytest.raises(ValueError, match=message):
+        PartitionMonitor(X, y, groups, min_partition_size=100)
+    # One partition reaching the size is enough: the others are left out.
+    PartitionMonitor(X, y, groups, min_partition_size=int(sizes.max()))
+
+
+@pytest.mark.slow
+def test_held_out_rows_below_min_partition_size_are_refused_before_any_epoch():
+    X, y, groups = _breast_cancer_in_partitions(3)
+    recorder = _WeightsRecorder.make()
+    monitor = PartitionMonitor(validation_fraction=0.25, min_partition_size=100)
+    clf = _classifier(epochs=3, callbacks=[monitor, recorder])
+    assert np.unique(groups, return_counts=True)[1].tolist() == [190, 190, 189]
+    # A quarter of each partition is held out: 47 or 48 rows.
+    with pytest.raises(ValueError, match=r"held-out rows, 'radius_\d', has 4[78] rows"):
+        clf.fit(X, y, groups=groups)
+    assert recorder.weights == [] and not hasattr(monitor, "history_")
+
+
+@pytest.mark.slow
+def test_batches_below_min_partition_size_are_refused_at_the_first_epoch():
+    X, y, groups = _breast_cancer_in_partitions(12)
+    batches = [(X[i : i + 200], y[i : i + 200], groups[i : i + 200]) for i in (0, 200)]
+    n_read = pd.Series(np.concatenate([b[2] for b in batches])).value_counts()
+    monitor = PartitionMonitor(batches, min_partition_size=100)
+    recorder = _WeightsRecorder.make()
+    clf = _classifier(epochs=5, callbacks=[monitor, recorder])
+    with pytest.raises(ValueError, match=rf"has {n_read.max()} rows"):
+        clf.fit(X, y)
+    assert len(recorder.weights) == 0  # the monitor runs first: no epoch ended

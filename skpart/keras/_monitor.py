@@ -60,7 +60,11 @@ class PartitionMonitor(keras.callbacks.Callback):
         ``"auto"`` is ``"balanced"`` for classification, None for regression.
     min_partition_size : int, default=1
         Partitions with fewer monitored rows are kept in :attr:`history_` but
-        left out of the logged aggregates, as in the report's summary.
+        left out of the logged aggregates, as in the report's summary. If no
+        partition reaches it, the aggregates would be NaN at every epoch: a
+        ValueError names the largest partition's size, here for rows given
+        as X, before the first epoch for held-out rows, at the first
+        evaluated epoch for batches.
     validation_fraction : float, default=None
         Instead of ``X, y, groups``: the estimator holds out this fraction of
         its own training rows (already transformed by a Pipeline), stratified
@@ -139,6 +143,7 @@ class PartitionMonitor(keras.callbacks.Callback):
             groups,
             metrics=metrics,
             sample_weight=sample_weight,
+            min_partition_size=min_partition_size,
             validation_fraction=validation_fraction,
         )
 
@@ -153,6 +158,7 @@ class PartitionMonitor(keras.callbacks.Callback):
             groups,
             metrics=self.metrics,
             sample_weight=self.sample_weight,
+            min_partition_size=self.min_partition_size,
             estimator=self._estimator,
             model=self.model,
             held_out=self._held_out is not None,

@@ -39,6 +39,7 @@ def check_monitor_rows(
     *,
     metrics: Any,
     sample_weight: Any,
+    min_partition_size: int,
     validation_fraction: float | None,
 ) -> None:
     """Check the rows given to a PartitionMonitor, or its ``validation_fraction``.
@@ -51,6 +52,8 @@ def check_monitor_rows(
         The monitor's metrics (a mix of classification and regression fails).
     sample_weight : {"auto", "balanced"}, None or array-like
         The monitor's weighting (an array must match the rows).
+    min_partition_size : int
+        The monitor's smallest reliable partition (one partition must reach it).
     validation_fraction : float or None
         The fraction of the training rows to hold out, instead of rows.
     """
@@ -87,10 +90,53 @@ def check_monitor_rows(
             f"X has {count_rows(X)} rows but y has {n_rows}; pass one "
             "target per row of X."
         )
-    encode_groups(groups, n_samples=n_rows)
+    check_largest_partition(
+        encode_groups(groups, n_samples=n_rows), min_partition_size, held_out=False
+    )
     task_of(resolve_metrics(metrics, task="classification"))  # no mixes
     if sample_weight is not None and not isinstance(sample_weight, str):
         check_weight_array(sample_weight, n_rows)
+
+
+def check_largest_partition(
+    partitions: Partitions | pd.Series, min_partition_size: int, *, held_out: bool
+) -> None:
+    """Refuse monitored rows whose partitions are all below ``min_partition_size``.
+
+    Every partition would be left out of the logged aggregates, so they would
+    be NaN at every epoch (and ``EarlyStopping`` would stop training on them),
+    as the partition scorer refuses the same case.
+
+    Parameters
+    ----------
+    partitions : Partitions or Series
+        The rows' partitions, or their row counts indexed by partition label.
+    min_partition_size : int
+        The monitor's ``min_partition_size``.
+    held_out : bool
+        Whether the rows are those ``validation_fraction`` held out.
+    """
+    sizes = partitions
+    if isinstance(partitions, Partitions):
+        sizes = pd.Series(
+            np.bincount(partitions.codes, minlength=partitions.n_partitions),
+            index=partitions.partition_labels,
+        )
+    if sizes.empty or sizes.max() >= min_partition_size:
+        return
+    label, largest = sizes.idxmax(), int(sizes.max())
+    rows = "held-out rows" if held_out else "monitored rows"
+    more = "monitor more rows per partition"
+    if held_out:
+        more = "hold out more rows (a larger validation_fraction)"
+    raise ValueError(
+        f"PartitionMonitor(min_partition_size={min_partition_size}) would log "
+        f"NaN at every epoch: the largest partition of its {rows}, {label!r}, "
+        f"has {largest} rows, so every partition is left out of the logged "
+        "aggregates (and an EarlyStopping on them would stop training after "
+        f"`patience` epochs). Lower min_partition_size to at most {largest}, "
+        f"or {more}."
+    )
 
 
 @dataclasses.dataclass(frozen=True, eq=False)  # arrays: no field-wise ==
@@ -145,6 +191,7 @@ def prepare_rows(
     *,
     metrics: Any,
     sample_weight: Any,
+    min_partition_size: int,
     estimator: Any,
     model: Any,
     held_out: bool,
@@ -159,6 +206,8 @@ def prepare_rows(
         The monitor's metrics (they tell the task without an estimator).
     sample_weight : {"auto", "balanced"}, None or array-like
         The monitor's weighting.
+    min_partition_size : int
+        The monitor's smallest reliable partition (one partition must reach it).
     estimator : SciKeras estimator or None
         The estimator that runs the fit: its task, ``classes_`` and input space.
     model : keras.Model
@@ -209,11 +258,14 @@ def prepare_rows(
     if source is not None:
         return rows
     y = rows.targets(y)
+    partitions = encode_groups(groups, n_samples=count_rows(y, "y"))
+    # Before the first epoch: for held-out rows, the first time sizes are known.
+    check_largest_partition(partitions, min_partition_size, held_out=held_out)
     return dataclasses.replace(
         rows,
         X=as_model_input(X),
         y=y,
-        partitions=encode_groups(groups, n_samples=count_rows(y, "y")),
+        partitions=partitions,
         weights=weights,
     )
 

@@ -16,7 +16,7 @@ import numpy as np
 from .._engine.accumulator import PartitionMetrics
 from .._messages import PartitionMetricWarning, warn
 from .._results.report import PartitionReport
-from ._monitor_rows import MonitoredRows, single_output
+from ._monitor_rows import MonitoredRows, check_largest_partition, single_output
 from ._predict import predict_in_batches
 
 #: Aggregates written into the epoch logs, as ``{prefix}{metric}_{aggregate}``.
@@ -81,6 +81,13 @@ class EpochScoring:
                     y, y_pred, partitions, y_proba=y_proba, sample_weight=weights
                 )
             report = accumulator.result()
+        if rows.source is not None:
+            # Batches: their partitions' sizes are known once they are read.
+            check_largest_partition(
+                report.by_partition["n_samples"],
+                self.min_partition_size,
+                held_out=False,
+            )
         for warning in caught[:1]:
             if not self._warned:
                 self._warned = True
