@@ -457,3 +457,62 @@ def test_batches_below_min_partition_size_are_refused_at_the_first_epoch():
     with pytest.raises(ValueError, match=rf"has {n_read.max()} rows"):
         clf.fit(X, y)
     assert len(recorder.weights) == 0  # the monitor runs first: no epoch ended
+
+
+# --- an estimator's own feature encoder: X as its predict takes it ----------
+
+
+def _two_inputs(X):
+    return [X[:, :2], X[:, 2:]]
+
+
+def _two_input_classifier(meta, compile_kwargs=None):
+    import keras
+
+    left, right = keras.Input((2,)), keras.Input((meta["n_features_in_"] - 2,))
+    hidden = keras.layers.Dense(8, activation="relu")(
+        keras.layers.Concatenate()([left, right])
+    )
+    output = keras.layers.Dense(1, activation="sigmoid")(hidden)
+    model = keras.Model([left, right], output)
+    model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.Adam(0.01))
+    return model
+
+
+def _split_classifier(**kwargs):
+    from sklearn.preprocessing import FunctionTransformer
+
+    from skpart import PartitionAwareClassifier
+
+    class SplitClassifier(PartitionAwareClassifier):
+        @property
+        def feature_encoder(self):
+            return FunctionTransformer(_two_inputs)
+
+    params = dict(epochs=3, batch_size=32, verbose=0, random_state=0)
+    return SplitClassifier(_two_input_classifier, **{**params, **kwargs})
+
+
+@pytest.mark.slow
+def test_a_multi_input_estimator_monitors_rows_through_its_feature_encoder():
+    X, y, groups = _breast_cancer_in_partitions(3)
+    X_val, y_val, g_val = X[::3], y[::3], groups[::3]
+    monitor = PartitionMonitor(X_val, y_val, g_val, sample_weight=None)
+    clf = _split_classifier(callbacks=[monitor]).fit(X, y)
+
+    # Expected: the Keras model on the two inputs, sklearn on each partition.
+    proba = clf.model_.predict(_two_inputs(X_val), verbose=0)[:, 0]
+    accuracy = {
+        g: accuracy_score(y_val[g_val == g], proba[g_val == g] > 0.5)
+        for g in np.unique(g_val)
+    }
+    logged = clf.history_["val_partition_accuracy_worst"][-1]
+    assert logged == pytest.approx(min(accuracy.values()), rel=1e-9)
+    # The same rows as score_partitions takes them from this estimator.
+    report = clf.score_partitions(X_val, y_val, g_val, sample_weight=None)
+    assert logged == pytest.approx(report.summary.loc["accuracy", "worst"])
+    # Rows already split into the model's inputs are fed as they are.
+    split = PartitionMonitor(_two_inputs(X_val), y_val, g_val, sample_weight=None)
+    _split_classifier(callbacks=[split]).fit(X, y)
+    pd.testing.assert_frame_equal(split.history_, monitor.history_)
+

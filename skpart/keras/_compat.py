@@ -101,12 +101,16 @@ def predict_callbacks(estimator) -> list:
 
 
 def encode_features(estimator, X):
-    """``X`` as SciKeras's fitted feature encoder gives it to the model.
+    """``X`` as a fitted SciKeras estimator's predict gives it to its model.
 
-    The batched predict path repeats this step of ``BaseWrapper._predict_raw``
-    (scikeras/wrappers.py, "pre process X"), which has no hook of its own.
+    Checked by the estimator's ``_validate_data``, then transformed by its
+    fitted feature encoder: the steps of ``BaseWrapper._predict_raw`` before
+    its ``model.predict`` call (scikeras/wrappers.py, "basic input checks",
+    "pre process X"), which have no hook of their own; the batched predict
+    path, the held-out rows and the monitor's rows take them.
     Remove when SciKeras has a hook for the ``model.predict`` call.
     """
+    X, _ = estimator._validate_data(X=X, y=None)
     return estimator.feature_encoder_.transform(X)
 
 

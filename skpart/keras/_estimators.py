@@ -148,7 +148,7 @@ class _PartitionAwareMixin:
             # The held-out rows as the model sees them: SciKeras's encoders
             # were fitted on the training rows just before.
             X_held, y_held, partitions = held_out
-            X_held = encode_features(self, self._validate_data(X_held)[0])
+            X_held = encode_features(self, X_held)
             monitor_held_out_rows(fit_callbacks(self), X_held, y_held, partitions)
         # With a partition_objective, Keras trains the user's model on it.
         with train_for_partitions(
@@ -264,7 +264,6 @@ class _PartitionAwareMixin:
         if uses_model_predict(self, kwargs):
             quiet_predict_retracing(self.model_)
             return super()._predict_raw(X, **kwargs)
-        X, _ = self._validate_data(X=X, y=None)
         X = encode_features(self, X)
         return predict_in_batches(self.model_, X, kwargs["batch_size"])
 

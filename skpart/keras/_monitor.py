@@ -38,10 +38,16 @@ class PartitionMonitor(keras.callbacks.Callback):
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features), default=None
-        Rows to monitor (usually held-out rows), in the Keras model's input
-        space: the monitor feeds them to the model as they are. Inside a
-        Pipeline or a search, leave X, y and groups as None and use
-        ``validation_fraction``.
+        Rows to monitor (usually held-out rows), as the estimator's own
+        ``predict`` and ``score_partitions`` take them: through a
+        :class:`~skpart.PartitionAwareClassifier` or
+        :class:`~skpart.PartitionAwareRegressor`, the rows it is fitted on,
+        passed through its ``feature_encoder`` (which may split them into
+        the inputs of a multi-input model); rows already split into the
+        model's inputs (a dict, or a list of arrays) and rows for a plain
+        Keras model are fed to the model as they are. Inside a Pipeline or a
+        search, where earlier steps transform X, leave X, y and groups as
+        None and use ``validation_fraction``.
     y : array-like of shape (n_samples,) or (n_samples, n_classes)
         True targets. Through :class:`~skpart.PartitionAwareClassifier`, the
         original labels; with a plain Keras model, class indices

@@ -26,6 +26,7 @@ from .._inputs.validation import check_fraction
 from .._inputs.weights import check_weight_array, resolve_weighting
 from .._messages import truncate
 from .._metrics.registry import resolve_metrics, task_of
+from ._compat import encode_features
 from ._predict import predict_in_batches
 
 #: How the monitor's messages name a source of batches given as X.
@@ -155,6 +156,7 @@ class MonitoredRows:
     partitions: Partitions | None = None
     weights: Any = None
     source: Any = None
+    estimator: Any = None  # encodes each batch of a source, as its predict does
 
     def targets(self, y: Any) -> Any:
         """``y`` as the engine takes it: class labels the model was trained on."""
@@ -181,7 +183,7 @@ class MonitoredRows:
             yield self.X, self.y, self.partitions, self.weights
             return
         for _, _, (X, y, groups, weight) in iter_batches(self.source, _SOURCE):
-            yield as_model_input(X), self.targets(y), groups, weight
+            yield model_input(X, self.estimator), self.targets(y), groups, weight
 
 
 def prepare_rows(
@@ -254,6 +256,7 @@ def prepare_rows(
         classes=None if classes is None else np.asarray(classes),
         weighting=weighting,
         source=source,
+        estimator=None if held_out else estimator,
     )
     if source is not None:
         return rows
@@ -263,7 +266,7 @@ def prepare_rows(
     check_largest_partition(partitions, min_partition_size, held_out=held_out)
     return dataclasses.replace(
         rows,
-        X=as_model_input(X),
+        X=model_input(X, rows.estimator),
         y=y,
         partitions=partitions,
         weights=weights,
@@ -304,11 +307,32 @@ def n_output_classes(model: Any, X: Any) -> int:
     return 2 if width == 1 else int(width)
 
 
+def model_input(X: Any, estimator: Any) -> Any:
+    """X as the model takes it, through the estimator's feature encoder if any.
+
+    Rows in the estimator's input space go through its own checks and
+    feature encoder, as its ``predict`` and ``score_partitions`` take them
+    (a multi-input model's encoder splits them into its inputs); rows
+    already split into the model's inputs (a dict, or a list or tuple of
+    arrays) are fed as they are.
+    """
+    if estimator is not None and not is_split_input(X):
+        X = encode_features(estimator, X)
+    return as_model_input(X)
+
+
+def is_split_input(X: Any) -> bool:
+    """Whether X is already several model inputs: a dict, list or tuple of arrays."""
+    return isinstance(X, dict) or (
+        isinstance(X, (list, tuple)) and bool(X) and hasattr(X[0], "shape")
+    )
+
+
 def as_model_input(X: Any) -> Any:
     """X as the model takes it: NumPy arrays, float64 cast once to floatx."""
     if isinstance(X, dict):
         return {key: as_model_input(value) for key, value in X.items()}
-    if isinstance(X, (list, tuple)) and X and hasattr(X[0], "shape"):
+    if is_split_input(X):
         return type(X)(as_model_input(value) for value in X)
     X = X.to_numpy() if hasattr(X, "to_numpy") else np.asarray(X)
     if X.dtype.kind == "f":
