@@ -516,3 +516,49 @@ def test_a_multi_input_estimator_monitors_rows_through_its_feature_encoder():
     _split_classifier(callbacks=[split]).fit(X, y)
     pd.testing.assert_frame_equal(split.history_, monitor.history_)
 
+
+@pytest.mark.slow
+def test_plot_counts_epochs_from_zero_and_marks_the_epoch_early_stopping_kept():
+    import keras
+    import matplotlib
+
+    matplotlib.use("Agg")
+    X, y, X_mon, y_mon, g_mon = _conflicting_partitions()
+    monitor = PartitionMonitor(X_mon, y_mon, g_mon)
+    stop = keras.callbacks.EarlyStopping(
+        monitor="val_partition_accuracy_worst",
+        mode="max",
+        patience=2,
+        restore_best_weights=True,
+    )
+    clf = _classifier(epochs=30, callbacks=[stop, monitor]).fit(X, y)
+    worst = clf.history_["val_partition_accuracy_worst"]
+    assert 0 < stop.stopped_epoch == len(worst) - 1 < 29
+    # Keras keeps the first epoch with the best logged value (epochs from 0).
+    best = int(np.argmax(worst))
+    assert stop.best_epoch == best
+
+    ax = monitor.plot()
+    partitions = [line for line in ax.get_lines() if len(line.get_xdata()) > 2]
+    for line in partitions:
+        assert list(line.get_xdata()) == list(range(len(worst)))
+    (kept,) = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
+    assert list(kept.get_xdata()) == [best, best]
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert f"weights kept by EarlyStopping (epoch {best})" in texts
+    # The kept weights are that epoch's: the model scores as logged there.
+    report = clf.score_partitions(X_mon, y_mon, g_mon)
+    assert report.summary.loc["accuracy", "worst"] == pytest.approx(worst[best])
+
+
+@pytest.mark.slow
+def test_plot_marks_no_epoch_without_an_early_stop():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    X, y, groups = _binary_data()
+    monitor = PartitionMonitor(X, y, groups)
+    _classifier(epochs=2, callbacks=[monitor]).fit(X, y)
+    ax = monitor.plot()
+    assert not [line for line in ax.get_lines() if line.get_linestyle() == ":"]
+    assert list(ax.get_lines()[0].get_xdata()) == [0, 1]

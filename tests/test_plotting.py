@@ -250,13 +250,13 @@ def make_history(partitions, n_epochs=4):
     return pd.DataFrame(rows)
 
 
-def test_history_counts_epochs_from_one_and_joins_tuple_labels():
+def test_history_counts_epochs_from_zero_as_keras_callbacks_and_joins_tuple_labels():
     history = make_history([("a", 1), ("a", 2), ("b", 1)])
     ax = plot_partition_history(history, metric="accuracy", greater_is_better=True)
 
     assert len(ax.get_lines()) == 3 + 1  # one per partition, then the worst curve
     for line in ax.get_lines():
-        assert list(line.get_xdata()) == [1, 2, 3, 4]
+        assert list(line.get_xdata()) == [0, 1, 2, 3]
     last = history[history["epoch"] == 3].set_index("partition")["value"]
     worst = last.idxmin()
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
@@ -272,7 +272,7 @@ def test_history_of_one_metric_among_several_keeps_skipped_epochs_in_place():
     history = history[history["epoch"].isin([0, 2]) & (history["metric"] == "f1")]
     ax = plot_partition_history(history, metric="f1", greater_is_better=True)
     (worst,) = [line for line in ax.get_lines() if line.get_color() == "C3"]
-    assert list(worst.get_xdata()) == [1, 3]
+    assert list(worst.get_xdata()) == [0, 2]
     last = history[history["epoch"] == 2].set_index("partition")["value"]
     np.testing.assert_allclose(worst.get_ydata()[-1], last.min())
 

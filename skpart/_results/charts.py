@@ -432,14 +432,15 @@ def plot_partition_history(
     greater_is_better: bool,
     ax: Any = None,
     max_lines: int = DEFAULT_MAX_LINES,
+    kept_epoch: int | None = None,
 ) -> Any:
     """Draw each partition's values over epochs; highlight the worst partition.
 
     The worst partition is the one with the worst value at the last evaluated
     epoch; a dashed line follows the worst value at each epoch (which may move
-    from partition to partition). Epochs are drawn counted from 1, as Keras
-    prints them ("Epoch 1/10"), while ``history`` numbers them from 0, as
-    Keras's callbacks do: epoch 0 of the history is drawn at 1.
+    from partition to partition). Epochs are drawn as ``history`` numbers
+    them, from 0, as Keras's callbacks, ``EarlyStopping.best_epoch`` and the
+    epoch logs count them.
 
     Parameters
     ----------
@@ -455,6 +456,9 @@ def plot_partition_history(
         Most partitions drawn as one line each. With more, the partitions are
         drawn as bands (their range and middle half at each epoch) and a
         median line, and only the worst partition keeps its own line.
+    kept_epoch : int, default=None
+        An epoch to mark with a vertical line: the one whose weights an
+        ``EarlyStopping(restore_best_weights=True)`` kept.
 
     Returns
     -------
@@ -479,7 +483,7 @@ def plot_partition_history(
             "value": history["value"].to_numpy(),
         }
     ).pivot_table(index="epoch", columns="code", values="value", dropna=False)
-    epochs = table.index.to_numpy() + 1  # Keras prints epochs from 1
+    epochs = table.index.to_numpy()
     last = table.iloc[-1].dropna()
     worst = None
     if not last.empty:
@@ -526,6 +530,14 @@ def plot_partition_history(
         )
     aggregate = table.min(axis=1) if greater_is_better else table.max(axis=1)
     ax.plot(epochs, aggregate, "k--", lw=1, label="worst at each epoch")
+    if kept_epoch is not None:
+        ax.axvline(
+            kept_epoch,
+            color="0.3",
+            ls=":",
+            lw=1.2,
+            label=f"weights kept by EarlyStopping (epoch {kept_epoch})",
+        )
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     direction = "higher" if greater_is_better else "lower"
     ax.set_xlabel("epoch")

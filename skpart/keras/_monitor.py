@@ -16,7 +16,8 @@ import pandas as pd
 from .._inputs.rows import count_rows
 from .._inputs.validation import check_int
 from .._inputs.weights import check_weighting
-from ._monitor_history import MonitorHistory
+from ._compat import fit_callbacks
+from ._monitor_history import MonitorHistory, kept_epoch
 from ._monitor_rows import check_monitor_rows, prepare_rows
 from ._monitor_scoring import EpochScoring, epoch_logs
 
@@ -194,7 +195,10 @@ class PartitionMonitor(keras.callbacks.Callback):
             logs.update(self._last_logs)
 
     def on_train_end(self, logs: dict | None = None) -> None:
-        """Drop the per-run state (a copy of the rows among it)."""
+        """Note the epoch an EarlyStopping kept; drop the per-run state."""
+        self._history.kept_epoch = kept_epoch(
+            fit_callbacks(self._estimator) if self._estimator is not None else []
+        )
         self._scoring = None
 
     def _is_due(self, epoch: int) -> bool:
@@ -216,6 +220,12 @@ class PartitionMonitor(keras.callbacks.Callback):
 
     def plot(self, metric: str | None = None, ax: Any = None) -> Any:
         """Plot each partition's values over epochs, the worst one highlighted.
+
+        Epochs are numbered from 0, as in :attr:`history_`, the epoch logs
+        and Keras's callbacks. When an ``EarlyStopping`` with
+        ``restore_best_weights=True`` among the estimator's callbacks stopped
+        the last fit, a dotted line marks the epoch whose weights it kept
+        (its ``best_epoch``).
 
         Parameters
         ----------

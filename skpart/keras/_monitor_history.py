@@ -1,18 +1,46 @@
 """A PartitionMonitor's history: each partition's values at the evaluated epochs.
 
 It keeps the per-partition table of each evaluated epoch's report, renders
-them as one tidy frame and plots one metric over the epochs.
+them as one tidy frame and plots one metric over the epochs, marking the
+epoch whose weights an ``EarlyStopping`` kept.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import keras
 import numpy as np
 import pandas as pd
 
 from .._results.charts import plot_partition_history
 from .._results.report import PartitionReport
+
+
+def kept_epoch(callbacks: Any) -> int | None:
+    """Return the epoch whose weights an EarlyStopping that stopped the fit kept.
+
+    Parameters
+    ----------
+    callbacks : list of keras.callbacks.Callback
+        The callbacks of the fit that just ended.
+
+    Returns
+    -------
+    int or None
+        The ``best_epoch`` of an ``EarlyStopping(restore_best_weights=True)``
+        that stopped training (``stopped_epoch > 0``) with weights to
+        restore; None otherwise.
+    """
+    for callback in callbacks:
+        if (
+            isinstance(callback, keras.callbacks.EarlyStopping)
+            and callback.restore_best_weights
+            and callback.stopped_epoch > 0
+            and callback.best_weights is not None
+        ):
+            return int(callback.best_epoch)
+    return None
 
 
 class MonitorHistory:
@@ -21,6 +49,8 @@ class MonitorHistory:
     def __init__(self) -> None:
         self._records: list[tuple[int, pd.DataFrame]] = []
         self._greater_is_better: dict[str, bool] = {}
+        #: The epoch whose weights an EarlyStopping kept in the last run.
+        self.kept_epoch: int | None = None
 
     def __bool__(self) -> bool:
         return bool(self._records)
@@ -74,4 +104,5 @@ class MonitorHistory:
             metric=metric,
             greater_is_better=self._greater_is_better[metric],
             ax=ax,
+            kept_epoch=self.kept_epoch,
         )
