@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
+from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -95,3 +96,28 @@ def test_grid_search_routes_groups_to_the_splitter_and_the_monitor():
         search.fit(X, y, groups=site)
     fitted = search.best_estimator_[-1]
     assert len(fitted.history_["val_partition_accuracy_worst"]) == fitted.epochs
+
+
+def test_held_out_indices_let_a_user_score_the_rows_the_monitor_watched():
+    X, y, site = _data()
+    monitor = PartitionMonitor(validation_fraction=0.25, metrics=["accuracy"])
+    pipe, clf = _pipe(monitor)
+    with sklearn.config_context(enable_metadata_routing=True):
+        clf.set_fit_request(groups=True)
+        pipe.fit(X, y, groups=site)
+    held = clf.held_out_indices_
+    # A quarter of each site's 100 rows, positions into fit's X.
+    assert held.dtype.kind == "i" and np.all(np.diff(held) > 0)
+    assert pd.Series(site[held]).value_counts().tolist() == [25] * 4
+    # The whole pipeline on those rows, per site with sklearn: the logged worst.
+    y_pred = pipe.predict(X[held])
+    balanced = [
+        balanced_accuracy_score(y[held][site[held] == s], y_pred[site[held] == s])
+        for s in "abcd"
+    ]
+    logged = clf.history_["val_partition_accuracy_worst"][-1]
+    assert logged == pytest.approx(min(balanced), rel=1e-9)
+    # A refit without held-out monitoring holds out nothing.
+    clf.set_params(callbacks=[])
+    pipe.fit(X, y)
+    assert not hasattr(clf, "held_out_indices_")

@@ -121,10 +121,14 @@ class _PartitionAwareMixin:
         """
         n_rows, rows = _num_samples(X), None  # rows: those trained on, if held out
         fraction = held_out_fraction(self)
+        vars(self).pop("held_out_indices_", None)  # a refit may hold out none
         if fraction is not None:
-            (X, y, sample_weight), self._held_out_rows, rows = split_training_rows(
-                X, y, sample_weight, groups, fraction, seed=self._seed()
+            (X, y, sample_weight), self._held_out_rows, rows, held_out = (
+                split_training_rows(
+                    X, y, sample_weight, groups, fraction, seed=self._seed()
+                )
             )
+            self.held_out_indices_ = held_out
         self._objective_rows = objective_partitions(
             self, groups, n_rows=n_rows, rows=rows
         )
@@ -402,6 +406,13 @@ class PartitionAwareClassifier(_PartitionAwareMixin, KerasClassifier):
         With a :class:`~skpart.PartitionMonitor` among the callbacks: each
         partition's values per evaluated epoch, columns ``monitor`` (its
         prefix), ``epoch``, ``partition``, ``metric`` and ``value``.
+    held_out_indices_ : ndarray of int
+        With a ``PartitionMonitor(validation_fraction=f)`` among the
+        callbacks: the positions in ``fit``'s ``X`` (sorted) of the rows held
+        out of training and monitored, so that
+        ``score_partitions(X[i], y[i], groups[i])`` with
+        ``i = held_out_indices_`` scores the same rows (for a Pipeline, the
+        whole Pipeline on them). Not set otherwise.
     partition_weights_ : Series
         With a ``partition_objective``: one weight per partition of the
         training rows, indexed by partition label, summing to 1: the final q
@@ -477,7 +488,8 @@ class PartitionAwareRegressor(_PartitionAwareMixin, KerasRegressor):
 
     Attributes
     ----------
-    model_, history_, partition_history_, partition_weights_, n_features_in_
+    model_, history_, partition_history_, held_out_indices_, partition_weights_, \
+n_features_in_
         As in :class:`PartitionAwareClassifier`.
 
     Examples

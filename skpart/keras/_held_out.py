@@ -65,7 +65,7 @@ def hold_out_by_partition(groups: Any, fraction: float, *, n_rows: int, seed: An
 
 def split_training_rows(
     X: Any, y: Any, sample_weight: Any, groups: Any, fraction: float, *, seed: Any
-) -> tuple[tuple, tuple, np.ndarray]:
+) -> tuple[tuple, tuple, np.ndarray, np.ndarray]:
     """Split ``fit``'s rows into those to train on and those to monitor.
 
     Returns
@@ -74,8 +74,10 @@ def split_training_rows(
         ``(X, y, sample_weight)`` of the training rows.
     held_out : tuple
         ``(X, y, partitions)`` of the held-out rows.
-    rows : ndarray of int
+    train_rows : ndarray of int
         Positions of the training rows in ``X`` (for the training objective).
+    held_out_rows : ndarray of int
+        Positions of the held-out rows in ``X``, sorted.
     """
     n_rows = _num_samples(X)
     train, held_out = hold_out_by_partition(groups, fraction, n_rows=n_rows, seed=seed)
@@ -89,6 +91,7 @@ def split_training_rows(
             partitions.take(held_out),
         ),
         train,
+        held_out,
     )
 
 

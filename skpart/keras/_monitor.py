@@ -76,7 +76,9 @@ class PartitionMonitor(keras.callbacks.Callback):
         Instead of ``X, y, groups``: the estimator holds out this fraction of
         its own training rows (already transformed by a Pipeline), stratified
         by partition, trains on the rest and monitors them. Their partitions
-        come from ``fit(X, y, groups=g)``.
+        come from ``fit(X, y, groups=g)``; their positions in ``fit``'s X
+        are the estimator's ``held_out_indices_``, to score the same rows
+        after training.
     pos_label : int, float, bool or str, default=None
         The positive class of the binary metrics; None is the larger class.
     prefix : str, default="val_partition\_"
