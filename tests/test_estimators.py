@@ -520,6 +520,37 @@ def test_verbose_reaches_predict_as_in_scikeras(verbose, predict_verbose, capsys
     assert printed == [bool(shown), bool(shown)]
 
 
+@pytest.mark.parametrize(
+    ("verbose", "predict_verbose"), [(1, None), (0, None), (1, 0), (0, 1)]
+)
+def test_scoring_shows_no_progress_bar_unless_predict_verbose_asks(
+    verbose, predict_verbose, capsys
+):
+    from skpart import make_partition_scorer, score_partitions
+
+    X, y = _data(n=100)
+    groups = np.arange(len(y)) % 2
+    params = {"verbose": verbose}
+    if predict_verbose is not None:
+        params["predict__verbose"] = predict_verbose
+    clf = _clf(**params).initialize(X, y)
+    scorer = make_partition_scorer("roc_auc")
+    capsys.readouterr()
+    printed = []
+    for score in (
+        lambda: clf.score_partitions(X, y, groups),
+        lambda: score_partitions(clf, X, y, groups, metrics="log_loss"),
+        lambda: scorer(clf, X, y, groups=groups),
+    ):
+        score()
+        printed.append(bool(capsys.readouterr().out.strip()))
+    # The estimator's verbose is for fit; predict__verbose asks for bars.
+    assert printed == [bool(predict_verbose)] * 3
+    clf.predict(X)  # predict itself keeps SciKeras's rule
+    shown = verbose if predict_verbose is None else predict_verbose
+    assert bool(capsys.readouterr().out.strip()) == bool(shown)
+
+
 # --- prediction traces once per model ------------------------------------------
 
 

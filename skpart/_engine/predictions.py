@@ -8,8 +8,10 @@ accumulator built for an estimator (its task, its ``classes_``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import warnings
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -25,12 +27,36 @@ from .._metrics.registry import (
 )
 from .accumulator import PartitionMetrics
 
+#: True while ``predict_once`` predicts: an estimator that prints progress on
+#: predict (SciKeras's ``verbose``) may stay quiet when scoring.
+_SCORING: ContextVar[bool] = ContextVar("skpart_scoring", default=False)
+
+
+def is_scoring() -> bool:
+    """Whether the current prediction is one of scoring's (see ``predict_once``)."""
+    return _SCORING.get()
+
+
+def _marked_as_scoring(predict: Any) -> Any:
+    """Make :func:`is_scoring` True while ``predict`` runs."""
+
+    @functools.wraps(predict)
+    def marked(*args: Any, **kwargs: Any) -> Any:
+        token = _SCORING.set(True)
+        try:
+            return predict(*args, **kwargs)
+        finally:
+            _SCORING.reset(token)
+
+    return marked
+
 
 def estimator_task(estimator: Any) -> Task:
     """Classification for sklearn classifiers, else regression."""
     return "classification" if is_classifier(estimator) else "regression"
 
 
+@_marked_as_scoring
 def predict_once(
     estimator: Any, X: Any, needs_proba: bool, metrics: list[Metric] | None = None
 ):
@@ -43,7 +69,8 @@ def predict_once(
     ``decision_function`` where every metric that reads probabilities is a
     rank metric (``roc_auc``), as sklearn's scorer does; the labels are then
     ``classes_[decision > 0]``, sklearn's rule for binary decision functions.
-    ``metrics`` (the resolved metrics) say which do; None refuses.
+    ``metrics`` (the resolved metrics) say which do; None refuses. While it
+    predicts, :func:`is_scoring` is True.
     """
     if not needs_proba:
         return estimator.predict(X), None

@@ -39,7 +39,7 @@ from ._objectives import (
     train_for_partitions,
 )
 from ._predict import predict_in_batches
-from ._predict_path import predict_batch_size, uses_model_predict
+from ._predict_path import predict_batch_size, predict_verbose, uses_model_predict
 
 
 class _PartitionAwareMixin:
@@ -265,6 +265,8 @@ class _PartitionAwareMixin:
                 "fit before predict."
             )
         kwargs.setdefault("batch_size", predict_batch_size(self))
+        # SciKeras's verbose, except that scoring is quiet unless asked.
+        kwargs.setdefault("verbose", predict_verbose(self, kwargs))
         if uses_model_predict(self, kwargs):
             quiet_predict_retracing(self.model_)
             return super()._predict_raw(X, **kwargs)
@@ -288,7 +290,8 @@ class _PartitionAwareMixin:
         """Score the fitted model on each partition of ``(X, y)``.
 
         Same as :func:`skpart.score_partitions` with this estimator: one
-        prediction pass, then every metric per partition.
+        prediction pass, then every metric per partition. It shows no Keras
+        progress bar unless ``predict__verbose`` asks for one.
 
         Parameters
         ----------
@@ -365,7 +368,9 @@ class PartitionAwareClassifier(_PartitionAwareMixin, KerasClassifier):
     - prediction uses batches of 4096 rows unless ``predict__batch_size`` is
       set, with the compiled predict function when ``verbose`` (or
       ``predict__verbose``) is 0; a nonzero verbose shows Keras's progress
-      bar through ``Model.predict``, as SciKeras does;
+      bar through ``Model.predict``, as SciKeras does; scoring
+      (``score_partitions``, the partition scorers, cross-validation) shows
+      it only when ``predict__verbose`` asks, ``verbose`` being for ``fit``;
     - sklearn sees a classifier (``is_classifier`` is True), so ``cv=5``
       stratifies and probability scorers work;
     - sparse ``X`` is refused with a clear error;

@@ -4,7 +4,8 @@ The estimators call the compiled predict function batch by batch
 (``predict_in_batches``: the same outputs, several times faster) unless
 something asks for ``Model.predict``'s machinery: a predict option other
 than the batch size, a nonzero verbose, a callback with predict hooks, or a
-model class that overrides predict.
+model class that overrides predict. Scoring predicts quietly unless
+``predict__verbose`` asks for Keras's progress bar.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import keras
 
+from .._engine.predictions import is_scoring
 from ._callbacks import flatten_callbacks
 from ._compat import predict_callbacks
 from ._predict import PREDICT_BATCH_SIZE, overrides_predict
@@ -55,16 +57,38 @@ def uses_model_predict(estimator: Any, kwargs: dict) -> bool:
     params = estimator.get_params()
     routed = {k for k in params if k.startswith("predict__")}
     options = set(kwargs) | {k.removeprefix("predict__") for k in routed}
-    verbose = kwargs.get("verbose", params.get("predict__verbose", estimator.verbose))
     return (
         bool(options - {"batch_size", "verbose"})
-        or verbose != 0
+        or predict_verbose(estimator, kwargs) != 0
         or overrides_predict(estimator.model_)
         or any(
             _acts_on_predict(callback)
             for callback in flatten_callbacks(predict_callbacks(estimator))
         )
     )
+
+
+def predict_verbose(estimator: Any, kwargs: dict) -> int:
+    """Return the ``verbose`` this predict call passes to ``Model.predict``.
+
+    SciKeras's rule (the call's ``verbose``, else ``predict__verbose``, else
+    the estimator's ``verbose``), except that scoring (``score_partitions``,
+    the scorers, cross-validation) is quiet unless ``predict__verbose`` asks:
+    the estimator's ``verbose`` is for ``fit``'s progress bars.
+
+    Parameters
+    ----------
+    estimator : PartitionAwareClassifier or PartitionAwareRegressor
+        A fitted estimator.
+    kwargs : dict
+        The options of this predict call.
+
+    Returns
+    -------
+    int
+    """
+    default = 0 if is_scoring() else estimator.verbose
+    return kwargs.get("verbose", getattr(estimator, "predict__verbose", default))
 
 
 def _acts_on_predict(callback: Any) -> bool:
