@@ -94,6 +94,20 @@ def test_the_loss_only_warning_names_the_users_line_inside_a_search():
     assert named == {__file__}
 
 
+def test_the_loss_only_warning_comes_once_per_estimator_not_per_fit_of_a_search():
+    X, y = _data()
+    clf = _clf(model=_with_compiled_metrics, epochs=1)
+    search = GridSearchCV(clf, {"batch_size": [16, 32]}, cv=3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search.fit(X, y)  # 2 candidates x 3 folds, then the refit: 7 fits
+    assert len(search.cv_results_["params"]) * 3 + 1 == 7
+    assert len([w for w in caught if "loss only" in str(w.message)]) == 1
+    # A new estimator says it again.
+    with pytest.warns(UserWarning, match="loss only"):
+        _clf(model=_with_compiled_metrics, epochs=1).fit(X, y)
+
+
 def test_metrics_argument_is_not_used_for_training():
     X, y = _data()
 

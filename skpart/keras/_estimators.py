@@ -32,7 +32,7 @@ from ._compat import (
     set_fit_callbacks,
 )
 from ._held_out import held_out_fraction, monitor_held_out_rows, split_training_rows
-from ._loss_only import warn_unused_metrics
+from ._loss_only import said_by, warn_unused_metrics
 from ._objectives import (
     drop_unweighted_rows,
     objective_partitions,
@@ -63,6 +63,13 @@ class _PartitionAwareMixin:
         self.partition_objective = partition_objective
         self.dro_step_size = dro_step_size
         self.dro_adjustment = dro_adjustment
+
+    def __sklearn_clone__(self):
+        # Clones (a search's candidates and folds) share the warnings said,
+        # so the loss-only warning comes once per estimator, not per fit.
+        clone = super().__sklearn_clone__()
+        clone._said = said_by(self)
+        return clone
 
     def _build_keras_model(self):
         # SciKeras fails later with an AttributeError on None; say it here.

@@ -3,8 +3,9 @@
 The estimators compile their models without metrics (per-partition metrics
 come from ``score_partitions`` and ``PartitionMonitor``). When the model
 function compiled metrics, or ``metrics=`` was given, a warning says they are
-not used and what the epoch logs will hold instead; a callback that watches a
-dropped metric is an error before training.
+not used and what the epoch logs will hold instead, once per estimator (its
+clones in a search share what it said); a callback that watches a dropped
+metric is an error before training.
 """
 
 from __future__ import annotations
@@ -74,9 +75,24 @@ def warn_unused_metrics(estimator: Any, dropped: list[str], ignored: Any) -> Non
         "Per-partition metrics come from score_partitions(...) after "
         "training and from PartitionMonitor(...) during training."
     )
+    message = " ".join(parts)
+    said = said_by(estimator)
+    if message in said:
+        return
+    said.add(message)
     # Raised deep in SciKeras's fit: named at the user's line, whichever of
     # fit, partial_fit or a search called it.
-    warn(" ".join(parts), UserWarning)
+    warn(message, UserWarning)
+
+
+def said_by(estimator: Any) -> set[str]:
+    """Return the warnings ``estimator`` and its clones have given (one shared set).
+
+    The estimators' ``__sklearn_clone__`` hands this set to their clones, so
+    a search or cross-validation (which fit clones) warns once, not per fit,
+    while a new estimator warns again.
+    """
+    return vars(estimator).setdefault("_said", set())
 
 
 def epoch_log_keys(estimator: Any) -> list[str]:
