@@ -16,8 +16,17 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python examples/quickstart.py
 
+# The Keras-facing tests run a second time on the JAX backend (tests/conftest.py
+# declares what cannot pass there); TensorFlow stays the default.
+JAX_TESTS := tests/test_estimators.py tests/test_monitor.py \
+	tests/test_monitor_pipeline.py tests/test_objectives.py \
+	tests/test_cross_validate_keras.py tests/test_estimator_checks.py \
+	tests/test_compat.py skpart/keras \
+	"tests/test_examples.py::test_example_runs_and_saves_its_charts[quickstart.py]"
+
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	KERAS_BACKEND=jax $(BIN)/python -m pytest $(JAX_TESTS)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"

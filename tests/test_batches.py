@@ -339,3 +339,44 @@ def test_monitor_refuses_a_weight_array_with_batches(data):
         PartitionMonitor(
             list(batches_of(X, y, groups, 100)), sample_weight=np.ones(len(y))
         )
+
+
+# --- sklearn's feature-name warning: once per call, not once per batch -------
+
+
+def _feature_name_warnings(record):
+    return [w for w in record if "does not have valid feature names" in str(w.message)]
+
+
+def _named_model_and_batches():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "c"])
+    y = (frame["a"] > 0).astype(int).to_numpy()
+    model = LogisticRegression().fit(frame, y)  # fitted with feature names
+    groups = rng.choice(["u", "v"], 300)
+    X = frame.to_numpy()  # scored without them
+    batches = [
+        (X[i : i + 100], y[i : i + 100], groups[i : i + 100]) for i in (0, 100, 200)
+    ]
+    return model, batches
+
+
+def test_feature_name_warning_is_shown_once_per_call_not_per_batch():
+    import warnings
+
+    model, batches = _named_model_and_batches()
+    for _ in range(2):  # and again on the next call
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("default")
+            score_partitions(model, batches)
+        assert len(_feature_name_warnings(record)) == 1
+
+
+def test_feature_name_warning_still_obeys_an_error_filter():
+    import warnings
+
+    model, batches = _named_model_and_batches()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        with pytest.raises(UserWarning, match="valid feature names"):
+            score_partitions(model, batches)

@@ -140,6 +140,18 @@ def test_keras_classifier_on_dask_arrays_threads(data):
     assert_same_report(actual, expected)
 
 
+def test_feature_name_warning_is_shown_once_per_call_not_per_block(data):
+    import warnings
+
+    X, y, groups = data
+    model = LogisticRegression().fit(pd.DataFrame(X, columns=["u", "v", "w"]), y)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("default")
+        score_partitions(model, *dask_arrays(X, y, groups))  # 8 blocks, no names
+    named = [w for w in record if "valid feature names" in str(w.message)]
+    assert len(named) == 1
+
+
 # --- a distributed LocalCluster ----------------------------------------------
 
 
@@ -283,3 +295,17 @@ def test_dask_dataframe_partitions_give_the_in_memory_report(client, data, dd):
     assert actual_scores.keys() == expected_scores.keys()
     for key, value in expected_scores.items():
         assert actual_scores[key] == pytest.approx(value, rel=1e-10), key
+
+
+def test_dask_dataframe_categorical_bands_keep_the_category_order(client, data, dd):
+    X, y, _ = data
+    bands = pd.cut(X[:, 1], [-np.inf, -0.5, 0.5, np.inf], labels=["low", "mid", "hi"])
+    frame = pd.DataFrame(X, columns=["u", "v", "w"]).assign(target=y, band=bands)
+    features = ["u", "v", "w"]
+    model = LogisticRegression().fit(frame[features], y)
+    ddf = dd.from_pandas(frame, npartitions=6)
+    report = score_partitions(model, ddf[features], ddf["target"], ddf["band"])
+    order = frame.groupby("band", observed=True).size().index.tolist()
+    assert report.by_partition.index.tolist() == order == ["low", "mid", "hi"]
+    expected = score_partitions(model, frame[features], y, frame["band"])
+    reports.assert_same_report(report, expected, metrics=["accuracy"])

@@ -8,7 +8,7 @@ import pytest
 from sklearn.metrics import accuracy_score
 from sklearn.utils.class_weight import compute_sample_weight
 
-from skpart import metrics_by_partition, score_partitions
+from skpart import PartitionMetrics, metrics_by_partition, score_partitions
 from skpart._inputs.groups import encode_groups, partition_indices
 
 LABELS = ["b", "a", "c", "a", "b", "b"]
@@ -219,3 +219,87 @@ def test_auto_weights_are_balanced_for_classifiers_and_none_for_regressors():
     reg = DummyRegressor().fit(X, y.astype(float))
     weight = score_partitions(reg, X, y.astype(float), [0] * 4).by_partition["weight"]
     assert weight.tolist() == [4.0]
+
+
+# categorical order and label types, as a user meets them
+
+
+AGES = np.random.default_rng(3).integers(18, 90, size=120)
+BANDS = pd.cut(AGES, [0, 40, 55, 120], labels=["<40", "40-55", ">55"])
+Y_AGE = np.random.default_rng(4).integers(0, 2, size=120)
+PRED_AGE = np.where(AGES > 50, 1, Y_AGE)
+
+
+def _pandas_order(groups):
+    """The partition order of pandas' groupby on the same groups."""
+    return pd.Series(Y_AGE).groupby(groups, observed=True).size().index.tolist()
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+def test_categorical_bands_keep_the_category_order_of_pandas_groupby(ordered):
+    bands = pd.Series(BANDS).cat.as_ordered() if ordered else pd.Series(BANDS)
+    if not ordered:
+        bands = bands.cat.as_unordered()
+    report = metrics_by_partition(Y_AGE, PRED_AGE, bands, metrics="accuracy")
+    assert report.by_partition.index.tolist() == ["<40", "40-55", ">55"]
+    assert report.by_partition.index.tolist() == _pandas_order(bands)
+    for label in report.by_partition.index:
+        mask = (bands == label).to_numpy()
+        assert report.by_partition.loc[label, "accuracy"] == accuracy_score(
+            Y_AGE[mask], PRED_AGE[mask]
+        )
+
+
+def test_several_categorical_columns_keep_each_columns_category_order():
+    sex = pd.Categorical(
+        np.where(np.arange(120) % 3 == 0, "m", "f"), categories=["m", "f"]
+    )
+    groups = pd.DataFrame({"age": BANDS, "sex": sex})
+    report = metrics_by_partition(Y_AGE, PRED_AGE, groups, metrics="accuracy")
+    expected = _pandas_order([groups["age"], groups["sex"]])
+    assert report.by_partition.index.tolist() == expected
+    assert expected[:2] == [("<40", "m"), ("<40", "f")]
+
+
+def test_categorical_order_holds_across_batches_and_merges_in_any_order():
+    bands = pd.Series(BANDS)
+    halves = [slice(0, 60), slice(60, 120)]
+
+    def accumulator(rows):
+        return PartitionMetrics(["accuracy"]).update(
+            Y_AGE[rows], PRED_AGE[rows], bands[rows]
+        )
+
+    forward = accumulator(halves[0]).merge(accumulator(halves[1])).result()
+    backward = accumulator(halves[1]).merge(accumulator(halves[0])).result()
+    batched = PartitionMetrics(["accuracy"])
+    for rows in halves[::-1]:
+        batched.update(Y_AGE[rows], PRED_AGE[rows], bands[rows])
+    whole = metrics_by_partition(Y_AGE, PRED_AGE, bands, metrics="accuracy")
+    for report in (forward, backward, batched.result()):
+        pd.testing.assert_frame_equal(report.by_partition, whole.by_partition)
+
+
+def test_batches_of_different_categories_sort_by_value():
+    first = pd.Series(pd.Categorical(["b", "a"], categories=["b", "a"]))
+    second = pd.Series(pd.Categorical(["c", "a"], categories=["c", "a"]))
+    acc = PartitionMetrics(["accuracy"]).update([0, 1], [0, 1], first)
+    acc.update([0, 1], [0, 1], second)
+    assert acc.result().by_partition.index.tolist() == ["a", "b", "c"]
+
+
+def test_mixed_label_types_in_one_array_are_refused_without_speaking_of_batches():
+    groups = pd.Series([1, "unknown", 2, "unknown"])
+    with pytest.raises(ValueError) as error:
+        metrics_by_partition([0, 1, 0, 1], [0, 1, 1, 1], groups, metrics="accuracy")
+    message = str(error.value)
+    assert message.startswith("groups mixes label types ['int', 'str']")
+    assert "1" in message and "'unknown'" in message and "astype(str)" in message
+    assert "batch" not in message
+
+
+def test_mixed_label_types_across_batches_keep_the_batch_wording():
+    acc = PartitionMetrics(["accuracy"]).update([0, 1], [0, 1], np.array([1, 2]))
+    acc.update([0, 1], [0, 1], np.array(["x", "y"]))
+    with pytest.raises(ValueError, match=r"mixes label types \['int', 'str'\] across"):
+        acc.result()

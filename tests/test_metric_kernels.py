@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import pickle
 import warnings
 from pathlib import Path
@@ -122,7 +123,8 @@ def _label_oracle(name):
         return _fairlearn_rate(name)
     if name in ("accuracy", "balanced_accuracy"):
         return getattr(skm, f"{name}_score")
-    function = getattr(skm, f"{base}_score")
+    # skpart's precision, recall and F1 are NaN where sklearn divides 0 by 0.
+    function = functools.partial(getattr(skm, f"{base}_score"), zero_division=np.nan)
     if average:
         return lambda t, p, sample_weight: function(
             t, p, average=average, sample_weight=sample_weight
@@ -379,9 +381,10 @@ def test_every_metric_is_nan_where_partition_weights_sum_to_zero():
 
 
 def test_macro_averages_run_over_labels_present_in_the_partition():
-    # Class 2 occurs in neither y_true nor y_pred: sklearn leaves it out.
+    # Class 2 occurs in neither y_true nor y_pred: sklearn leaves it out (and
+    # class 1, never predicted, has no precision: zero_division=np.nan).
     case = _case([0, 0, 1], y_pred=[0, 0, 0], n_classes=3)
-    assert compute_named_metric("precision_macro", **case)[0] == pytest.approx(1 / 3)
+    assert compute_named_metric("precision_macro", **case)[0] == pytest.approx(2 / 3)
     assert_matches_sklearn(
         ["precision_macro", "recall_macro", "f1_macro", "f1_micro", "f1_weighted"], case
     )
@@ -397,10 +400,32 @@ def test_balanced_accuracy_ignores_classes_only_predicted():
     assert compute_named_metric("balanced_accuracy", **case)[0] == 0.75
 
 
-def test_binary_metrics_are_zero_without_predicted_positives():
+def test_precision_is_undefined_without_predicted_positives():
+    # sklearn's zero_division=np.nan: precision is 0/0; recall and F1 are 0/2.
     case = _case([0, 1, 1], y_pred=[0, 0, 0])
     results = compute_named_metrics(["precision", "recall", "f1"], **case)
-    assert [v[0] for v in results.values()] == [0.0, 0.0, 0.0]
+    precision, recall, f1 = (v[0] for v in results.values())
+    assert np.isnan(precision) and recall == 0.0 and f1 == 0.0
+    assert_matches_sklearn(["precision", "recall", "f1"], case)
+
+
+def test_binary_metrics_are_undefined_without_positives_in_truth_or_prediction():
+    case = _case([0, 0, 1, 1], y_pred=[0, 0, 1, 1], codes=[0, 0, 1, 1])
+    results = compute_named_metrics(["precision", "recall", "f1"], **case)
+    for values in results.values():
+        assert np.isnan(values[0]) and values[1] == 1.0
+    assert_matches_sklearn(["precision", "recall", "f1"], case)
+
+
+def test_macro_averages_leave_out_classes_whose_value_is_undefined():
+    # Class 2 is never predicted (precision 0/0) and class 1 never true
+    # (recall 0/0): sklearn's zero_division=np.nan drops them from the mean.
+    case = _case([0, 0, 2], y_pred=[0, 1, 1], n_classes=3)
+    assert compute_named_metric("precision_macro", **case)[0] == pytest.approx(0.5)
+    assert compute_named_metric("recall_macro", **case)[0] == pytest.approx(0.25)
+    assert_matches_sklearn(
+        ["precision_macro", "recall_macro", "f1_macro", "f1_micro", "f1_weighted"], case
+    )
 
 
 def test_log_loss_clips_certain_wrong_probabilities_like_sklearn():

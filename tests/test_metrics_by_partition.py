@@ -492,3 +492,66 @@ def test_metrics_none_picks_accuracy_or_r2_from_the_target():
     )
     assert labels.metrics == ["accuracy"]
     assert values.metrics == ["r2"]
+
+
+# --- undefined precision, recall and F1 (0/0) on bundled data ---------------
+
+
+def _wine_bands():
+    """Wine: class 0 against the rest, by alcohol band; no positive in "low"."""
+    from sklearn.datasets import load_wine
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, target = load_wine(return_X_y=True, as_frame=True)
+    y = (target == 0).astype(int).to_numpy()
+    band = pd.cut(X["alcohol"], [0, 12.5, 13.5, 20], labels=["low", "mid", "high"])
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    return y, model.predict(X), band
+
+
+def test_binary_metrics_without_positives_are_nan_with_one_warning_not_zero():
+    y, pred, band = _wine_bands()
+    low = (band == "low").to_numpy()
+    assert not y[low].any() and not pred[low].any()  # the case this is about
+    names = ["precision", "recall", "f1"]
+    with pytest.warns(PartitionMetricWarning) as record:
+        report = metrics_by_partition(y, pred, band, metrics=names)
+    assert len(record) == 1
+    message = str(record[0].message)
+    for name in names:
+        assert f"{name!r} on 1 partition(s): ['low']" in message
+    assert "no row is predicted positive there" in message
+    assert "y_true has no positive row there" in message
+    for name in names:
+        score = getattr(skm, f"{name}_score")
+        for label in ["low", "mid", "high"]:
+            mask = (band == label).to_numpy()
+            expected = score(y[mask], pred[mask], zero_division=np.nan)
+            np.testing.assert_equal(report.by_partition.loc[label, name], expected)
+        # The perfectly predicted band without positives is not the worst.
+        assert report.summary.loc[name, "worst_partition"] != "low"
+        assert report.summary.loc[name, "n_partitions"] == 2
+
+
+def test_macro_precision_leaves_out_classes_never_predicted_in_a_partition():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    rng = np.random.default_rng(0)
+    # A crude predictor that never predicts some digits in some partitions.
+    pred = np.where(rng.random(len(y)) < 0.7, y, (y + 1) % 10)
+    pred[(X[:, 20] > 8) & (pred == 3)] = 2
+    bands = np.where(X[:, 20] > 8, "ink", "blank")
+    report = metrics_by_partition(y, pred, bands, metrics="precision_macro")
+    for label in ["blank", "ink"]:
+        mask = bands == label
+        expected = skm.precision_score(
+            y[mask], pred[mask], average="macro", zero_division=np.nan
+        )
+        assert report.by_partition.loc[label, "precision_macro"] == pytest.approx(
+            expected, rel=1e-9
+        )
+    ink = bands == "ink"
+    assert 3 in y[ink] and 3 not in pred[ink]  # sklearn's default would count 0

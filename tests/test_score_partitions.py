@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.utils.class_weight import compute_sample_weight
 
-from skpart import score_partitions
+from skpart import metrics_by_partition, score_partitions
 from skpart._engine.predictions import predict_once
 
 X_CLF, Y_CLF = make_classification(n_samples=150, n_features=5, random_state=0)
@@ -139,9 +139,45 @@ def test_unfitted_estimator_is_refused():
 
 
 def test_probability_metric_without_predict_proba_is_refused():
+    # roc_auc reads SVC's decision_function (below); log_loss needs probabilities.
     model = SVC().fit(X_CLF[:60], LABELS[:60])
     with pytest.raises(ValueError, match=r"SVC has no predict_proba"):
-        score_partitions(model, X_CLF[:60], LABELS[:60], GROUPS[:60], metrics="roc_auc")
+        score_partitions(
+            model, X_CLF[:60], LABELS[:60], GROUPS[:60], metrics="log_loss"
+        )
+
+
+def test_roc_auc_reads_the_decision_function_without_predict_proba_as_sklearn():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.metrics import get_scorer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    groups = np.where(X[:, 0] > 14, "large", "small")
+    model = make_pipeline(StandardScaler(), SVC()).fit(X, y)
+    assert not hasattr(model, "predict_proba")
+    report = score_partitions(
+        model, X, y, groups, metrics=["roc_auc", "accuracy"], sample_weight=None
+    )
+    for label in ["large", "small"]:
+        mask = groups == label
+        row = report.by_partition.loc[label]
+        # sklearn's "roc_auc" scorer calls decision_function here.
+        assert row["roc_auc"] == pytest.approx(
+            get_scorer("roc_auc")(model, X[mask], y[mask]), rel=1e-12
+        )
+        assert row["accuracy"] == skm.accuracy_score(y[mask], model.predict(X[mask]))
+
+
+@pytest.mark.parametrize("metrics", ["log_loss", ["roc_auc", "brier_score"]])
+def test_probability_losses_on_a_decision_function_are_refused_saying_why(metrics):
+    model = SVC().fit(X_CLF, Y_CLF)
+    with pytest.raises(ValueError) as error:
+        score_partitions(model, X_CLF, Y_CLF, GROUPS, metrics=metrics)
+    message = str(error.value)
+    loss = "log_loss" if metrics == "log_loss" else "brier_score"
+    assert message.startswith(f"the metrics ['{loss}'] need probabilities but SVC")
+    assert "decision_function gives scores, not probabilities" in message
+    assert "CalibratedClassifierCV" in message and "probability=True" in message
 
 
 def test_predict_once_derives_labels_from_the_probability_argmax(classifier):
@@ -159,3 +195,34 @@ def test_regression_metrics_on_a_classifier_say_so():
     model = LogisticRegression().fit(X, y)
     with pytest.raises(ValueError, match=r"\['r2'\] are regression metrics, but"):
         score_partitions(model, X, y, ["a", "a", "b", "b"], metrics=["r2"])
+
+
+def test_multi_output_regression_is_refused_naming_y_its_shape_and_the_way_out():
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    Y2 = np.column_stack([y, X[:, 2] * 100])
+    groups = np.where(X[:, 1] > 0, "m", "f")
+    model = Ridge().fit(X, Y2)
+    with pytest.raises(ValueError) as error:
+        score_partitions(model, X, Y2, groups)
+    message = str(error.value)
+    assert message.startswith("y has shape (442, 2): multi-output targets")
+    assert "metrics_by_partition(y[:, j], estimator.predict(X)[:, j], groups" in message
+    # The way out it names gives sklearn's value per partition and output.
+    pred = model.predict(X)
+    for j in range(2):
+        report = metrics_by_partition(Y2[:, j], pred[:, j], groups, metrics="r2")
+        for label in ["f", "m"]:
+            mask = groups == label
+            assert report.by_partition.loc[label, "r2"] == pytest.approx(
+                skm.r2_score(Y2[mask, j], pred[mask, j]), rel=1e-9
+            )
+
+
+@pytest.mark.parametrize("argument", ["y_true", "y_pred"])
+def test_multi_output_predictions_are_refused_by_metrics_by_partition(argument):
+    one, two = np.arange(4.0), np.arange(8.0).reshape(4, 2)
+    arrays = {"y_true": one, "y_pred": one, argument: two}
+    with pytest.raises(ValueError, match=rf"{argument} has shape \(4, 2\): multi-out"):
+        metrics_by_partition(**arrays, groups=[0, 0, 1, 1], metrics="r2")

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .._engine.accumulator import PartitionMetrics
 from .._engine.memory import RankMemoryGuard
-from .._engine.predictions import add_predictions
+from .._engine.predictions import add_predictions, warnings_once
 from .._inputs.rows import count_rows
 from .._inputs.validation import check_int
 from .._results.report import PartitionReport
@@ -226,6 +226,20 @@ def score_batches(
     """
     check_batch_source(data, name)
     total = n_batches(data)
+    # One warning of each kind per call, not one per batch.
+    with warnings_once():
+        accumulator = _add_batches(
+            estimator, data, accumulator, total, verbose, name, weighted
+        )
+    if accumulator.n_batches == 0:
+        raise ValueError(
+            f"{name} yielded no batches; pass {_ACCEPTED} with at least one row."
+        )
+    return accumulator.result()
+
+
+def _add_batches(estimator, data, accumulator, total, verbose, name, weighted):
+    """Predict each batch and add it; return the accumulator (may be replaced)."""
     guard = RankMemoryGuard()
     batches = iter_batches(data, name)
     while True:
@@ -260,11 +274,7 @@ def score_batches(
                 f"{accumulator.n_rows:,} rows scored",
                 flush=True,
             )
-    if accumulator.n_batches == 0:
-        raise ValueError(
-            f"{name} yielded no batches; pass {_ACCEPTED} with at least one row."
-        )
-    return accumulator.result()
+    return accumulator
 
 
 def _kept(message: str, accumulator: PartitionMetrics) -> ValueError:

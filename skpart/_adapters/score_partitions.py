@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._distributed.dask import is_dask_collection, score_dask
 from .._engine.predictions import accumulator_for, add_predictions
+from .._inputs.targets import check_one_output
 from .._results.report import PartitionReport
 from .batches import check_verbose, is_batch_source, score_batches
 
@@ -121,6 +122,13 @@ default=None
             "given too; batches carry their own: leave y and groups out, and "
             "yield (X, y, groups) tuples."
         )
+    # Before predicting: sklearn's own error names neither y nor the way out.
+    check_one_output(
+        y,
+        "y",
+        "metrics_by_partition(y[:, j], estimator.predict(X)[:, j], groups, "
+        "metrics=...)",
+    )
     options = dict(
         pos_label=pos_label,
         min_partition_size=min_partition_size,

@@ -25,7 +25,7 @@ import numpy as np
 
 from .._engine.accumulator import PartitionMetrics
 from .._engine.memory import RankMemoryGuard
-from .._engine.predictions import add_predictions
+from .._engine.predictions import add_predictions, warnings_once
 from .._inputs.rows import count_rows
 from .._results.report import PartitionReport
 
@@ -81,7 +81,9 @@ def score_dask(
             from dask.diagnostics import ProgressBar
 
             progress_bar = ProgressBar()
-        with progress_bar:
+        # The blocks run on this process's threads: one warning of each kind
+        # per call, not one per block (a Client's workers warn in their logs).
+        with progress_bar, warnings_once():
             (final,) = dask.compute(merged)
     return final.result()
 

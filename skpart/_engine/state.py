@@ -90,6 +90,7 @@ class AccumulatorState:
             Partitions(
                 np.arange(other.partitions.n_partitions),
                 other.partitions.partition_labels,
+                other.partitions.categories,
             )
         )
         self._grow(plan, len(labels), None)

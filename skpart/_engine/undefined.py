@@ -13,6 +13,13 @@ from .._messages import truncate, warn
 from .._metrics.axis_sums import axis_sum
 from .._metrics.registry import Metric
 
+# Why precision, recall and F1 divide 0 by 0 (sklearn's zero_division cases).
+_ZERO_DIVISION = {
+    "precision": "no row is predicted positive there: 0/0",
+    "recall": "y_true has no positive row there: 0/0",
+    "f1": "y_true has no positive row there and none is predicted: 0/0",
+}
+
 
 def undefined_causes(metric: Metric, final, rows: np.ndarray, errors: dict):
     """Say why ``metric`` is NaN on each of ``rows``, as a user can act on it.
@@ -52,6 +59,8 @@ def undefined_causes(metric: Metric, final, rows: np.ndarray, errors: dict):
             causes.set(short & (present == k), f"y_true has {k} class(es) there")
     elif metric.name == "balanced_accuracy":
         causes.set(slice(None), "no class of y_true has weight there")
+    elif metric.name in _ZERO_DIVISION:
+        causes.set(slice(None), _ZERO_DIVISION[metric.name])
     if metric.name == "r2":
         causes.set(final.n_rows[0, rows] < 2, "it has one row")
     causes.set(final.weight[0, rows] == 0, "its weights sum to 0")

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._messages import truncate
 
-class Partitions(NamedTuple):
+
+@dataclass(frozen=True, eq=False)
+class Partitions:
     """Partition codes for each row and the label of each partition.
+
+    Unpacks as ``codes, partition_labels``.
 
     Attributes
     ----------
@@ -18,10 +24,18 @@ class Partitions(NamedTuple):
     partition_labels : pandas.Index or pandas.MultiIndex
         Sorted label (or combination of labels) of each partition. Only
         combinations that occur in the data are present.
+    categories : tuple or None
+        Per group column, the categories of a categorical column (their order
+        is the partitions' order, as in pandas' groupby) or None; None when
+        no column is categorical.
     """
 
     codes: np.ndarray
     partition_labels: pd.Index
+    categories: tuple | None = None
+
+    def __iter__(self):
+        return iter((self.codes, self.partition_labels))
 
     @property
     def n_partitions(self) -> int:
@@ -30,7 +44,7 @@ class Partitions(NamedTuple):
 
     def take(self, rows: Any) -> Partitions:
         """Return the partitions of a subset of the rows (labels kept whole)."""
-        return Partitions(self.codes[rows], self.partition_labels)
+        return Partitions(self.codes[rows], self.partition_labels, self.categories)
 
 
 def encode_groups(groups: Any, *, n_samples: int | None = None) -> Partitions:
@@ -90,12 +104,17 @@ def encode_groups(groups: Any, *, n_samples: int | None = None) -> Partitions:
             "pass one partition label per row of y."
         )
     factorized = [
-        _factorize(column, name) for column, name in zip(columns, names, strict=True)
+        _factorize(column, name, several=len(columns) > 1)
+        for column, name in zip(columns, names, strict=True)
     ]
+    categories = tuple(c for _, _, c in factorized)
+    if all(c is None for c in categories):
+        categories = None
     if len(factorized) == 1:
-        codes, labels = factorized[0]
-        return Partitions(codes, labels.rename(names[0]))
-    return _intersect(factorized, names)
+        codes, labels, _ = factorized[0]
+        return Partitions(codes, labels.rename(names[0]), categories)
+    codes, labels = _intersect([f[:2] for f in factorized], names)
+    return Partitions(codes, labels, categories)
 
 
 def _as_columns(groups: Any) -> tuple[list, list]:
@@ -122,12 +141,16 @@ def _as_columns(groups: Any) -> tuple[list, list]:
     return [array.ravel()], [None]
 
 
-def _factorize(column: Any, name: Any) -> tuple[np.ndarray, pd.Index]:
-    """Sorted codes and observed labels of one column; rejects missing labels."""
+def _factorize(column: Any, name: Any, *, several: bool = False):
+    """Sorted codes, observed labels and categories (or None) of one column.
+
+    Rejects missing labels, and (for one column) labels of several types
+    that cannot be sorted.
+    """
     values = column if isinstance(column, pd.Series) else pd.Series(column)
     n_missing = int(values.isna().sum())
+    which = "groups" if name is None else f"groups column {name!r}"
     if n_missing:
-        which = "groups" if name is None else f"groups column {name!r}"
         raise ValueError(
             f"{which} has {n_missing} missing label(s) (NaN/None) out of "
             f"{len(values)} rows; every row needs a partition: fill them with "
@@ -135,19 +158,48 @@ def _factorize(column: Any, name: Any) -> tuple[np.ndarray, pd.Index]:
         )
     # Categoricals sort in category order and keep only observed categories.
     codes, uniques = pd.factorize(values, sort=True)
+    categories = None
     if isinstance(uniques, pd.CategoricalIndex):
+        categories = _plain_strings(uniques.categories)
         uniques = pd.Index(np.asarray(uniques), dtype=uniques.categories.dtype)
-    if uniques.dtype == object or isinstance(uniques.dtype, pd.StringDtype):
-        # Labels are never missing, so the string flavours (object, "string",
-        # "string[pyarrow]", pandas 3's "str") differ only in name: give the
-        # dtype pandas infers for the labels, so that a report does not depend
-        # on the flavour the groups came in (Dask turns object columns into
-        # "string[pyarrow]").
-        uniques = pd.Index(uniques.to_numpy(dtype=object))
-    return codes.astype(np.int64, copy=False), pd.Index(uniques)
+    uniques = _plain_strings(uniques)
+    if uniques.dtype == object and not several:
+        # (Several columns sort as a MultiIndex, which orders mixed types.)
+        _check_sortable(uniques, which)
+    return codes.astype(np.int64, copy=False), pd.Index(uniques), categories
 
 
-def _intersect(factorized: list, names: list) -> Partitions:
+def _plain_strings(labels: pd.Index) -> pd.Index:
+    """Give string labels as an object Index, whatever their string flavour.
+
+    Labels are never missing, so the string flavours (object, "string",
+    "string[pyarrow]", pandas 3's "str") differ only in name: give the dtype
+    pandas infers for the labels, so that a report does not depend on the
+    flavour the groups came in (Dask turns object columns into
+    "string[pyarrow]").
+    """
+    if labels.dtype == object or isinstance(labels.dtype, pd.StringDtype):
+        return pd.Index(labels.to_numpy(dtype=object))
+    return labels
+
+
+def _check_sortable(labels: pd.Index, which: str) -> None:
+    """Refuse labels of several types that do not sort (1 and "unknown")."""
+    try:
+        labels.argsort()
+    except TypeError:
+        kinds = sorted({type(v).__name__ for v in labels})
+        examples = [
+            next(v for v in labels if type(v).__name__ == kind) for kind in kinds
+        ]
+        raise ValueError(
+            f"{which} mixes label types {kinds} (e.g. {truncate(examples)}), "
+            "which cannot be sorted into partitions; give every label one type "
+            "(e.g. groups.astype(str))."
+        ) from None
+
+
+def _intersect(factorized: list, names: list) -> tuple[np.ndarray, pd.MultiIndex]:
     """Combine per-column codes into codes of the observed label combinations."""
     column_codes = [codes for codes, _ in factorized]
     sizes = tuple(len(labels) for _, labels in factorized)
@@ -160,7 +212,7 @@ def _intersect(factorized: list, names: list) -> Partitions:
         combined, codes = np.unique(np.stack(column_codes), axis=1, return_inverse=True)
     arrays = [labels[combined[j]] for j, (_, labels) in enumerate(factorized)]
     labels = pd.MultiIndex.from_arrays(arrays, names=names)
-    return Partitions(codes.reshape(-1).astype(np.int64), labels)
+    return codes.reshape(-1).astype(np.int64), labels
 
 
 class PartitionCodebook:
@@ -168,11 +220,17 @@ class PartitionCodebook:
 
     Codes are given in order of first appearance; :meth:`sorted_order` gives
     the sorted order at the end, so that the report does not depend on the
-    order in which batches arrived.
+    order in which batches arrived. A categorical group column sorts in its
+    categories' order (pandas' groupby order) when every batch that is
+    categorical there has the same categories and every label is one of them;
+    otherwise its labels sort by value.
     """
 
     def __init__(self) -> None:
         self.partition_labels: pd.Index | None = None
+        #: Per group column, its categories (None: none met; empty: conflicting).
+        self.categories: tuple | None = None
+        self._proposed: tuple | None = None  # (labels, categories) until commit
 
     @property
     def n_partitions(self) -> int:
@@ -182,9 +240,14 @@ class PartitionCodebook:
     def encode(self, partitions: Partitions) -> tuple[np.ndarray, pd.Index]:
         """Global codes of a batch's rows, and the labels once the new are added.
 
-        Nothing is stored: :meth:`commit` the returned labels once the batch
+        Nothing is kept: :meth:`commit` the returned labels once the batch
         has been validated whole.
         """
+        codes, labels = self._encode(partitions)
+        self._proposed = (labels, _merge_categories(self.categories, partitions))
+        return codes, labels
+
+    def _encode(self, partitions: Partitions) -> tuple[np.ndarray, pd.Index]:
         local = partitions.partition_labels
         if (
             len(local)
@@ -213,13 +276,16 @@ class PartitionCodebook:
         return position[partitions.codes], known
 
     def commit(self, partition_labels: pd.Index) -> None:
-        """Keep the labels returned by :meth:`encode`."""
+        """Keep the labels returned by :meth:`encode` (and the batch's categories)."""
+        if self._proposed is not None and self._proposed[0] is partition_labels:
+            self.categories = self._proposed[1]
+        self._proposed = None
         self.partition_labels = partition_labels
 
     def sorted_order(self) -> np.ndarray:
         """Positions of the labels in sorted order (sorted position -> code)."""
         try:
-            return np.asarray(self.partition_labels.argsort(), dtype=np.int64)
+            return np.asarray(self._sort_keys().argsort(), dtype=np.int64)
         except TypeError:
             kinds = sorted(
                 {type(v).__name__ for v in self.partition_labels.to_flat_index()}
@@ -228,6 +294,44 @@ class PartitionCodebook:
                 f"groups mixes label types {kinds} across batches, which cannot "
                 "be sorted; give every batch labels of one type (e.g. str)."
             ) from None
+
+    def _sort_keys(self) -> pd.Index:
+        """Return the labels, a categorical column's as category positions."""
+        labels = self.partition_labels
+        if self.categories is None:
+            return labels
+        levels = [labels.get_level_values(i) for i in range(labels.nlevels)]
+        for i, categories in enumerate(self.categories):
+            if categories is not None and len(categories):
+                position = categories.get_indexer(levels[i])
+                if (position >= 0).all():
+                    levels[i] = pd.Index(position)
+        if labels.nlevels == 1:
+            return levels[0]
+        return pd.MultiIndex.from_arrays(levels)
+
+
+def _merge_categories(known: tuple | None, partitions: Partitions) -> tuple | None:
+    """Combine the categories met so far with a batch's, column by column.
+
+    A column without categories leaves them as they are; different categories
+    conflict (an empty Index: sort by value). Commutative, so the order of
+    batches and merges does not matter.
+    """
+    new = partitions.categories
+    if new is None:
+        return known
+    if known is None:
+        return new
+    merged = []
+    for mine, theirs in zip(known, new, strict=True):
+        if mine is None or theirs is None:
+            merged.append(theirs if mine is None else mine)
+        elif mine.equals(theirs) and mine.dtype == theirs.dtype:
+            merged.append(mine)
+        else:
+            merged.append(pd.Index([]))
+    return tuple(merged)
 
 
 def partition_indices(codes: np.ndarray, n_partitions: int) -> list[np.ndarray]:

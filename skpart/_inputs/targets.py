@@ -39,8 +39,36 @@ def check_classification_target(y: Any, name: str, metric_names: list[str]) -> N
         )
 
 
+def check_one_output(y: Any, name: str, fix: str | None = None) -> None:
+    """Refuse a multi-output target (several columns), saying what to do instead.
+
+    Parameters
+    ----------
+    y : array-like
+        Targets or predictions.
+    name : str
+        The argument's name, for the message.
+    fix : str, default=None
+        The call to suggest per output; default: ``metrics_by_partition`` on
+        column ``j`` of ``name``.
+    """
+    shape = getattr(y, "shape", None)
+    if shape is None and isinstance(y, (list, tuple)):
+        shape = np.shape(y)
+    if shape is None or len(shape) != 2 or shape[1] == 1:
+        return
+    if fix is None:
+        fix = f"metrics_by_partition({name}[:, j], ...[:, j], groups)"
+    raise ValueError(
+        f"{name} has shape {tuple(shape)}: multi-output targets (one column per "
+        "output) are not supported, each metric gives one value per partition. "
+        f"Score each output on its own: {fix} for each output j."
+    )
+
+
 def labels_1d(y: Any, name: str) -> np.ndarray:
     """Validate one column of class labels (no NaN or missing label)."""
+    check_one_output(y, name)
     y = column_or_1d(y, input_name=name)
     if y.dtype.kind in "fc":
         assert_all_finite(y, input_name=name)
@@ -54,6 +82,7 @@ def labels_1d(y: Any, name: str) -> np.ndarray:
 
 def values_1d(y: Any, name: str) -> np.ndarray:
     """Validate one column of finite regression values, as float64."""
+    check_one_output(y, name)
     y = column_or_1d(y, dtype=np.float64, input_name=name)
     assert_all_finite(y, input_name=name)
     return y

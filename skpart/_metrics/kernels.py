@@ -5,7 +5,9 @@
 statistics; each kernel then turns them into one value per (replicate,
 partition) with NumPy only. Each value equals the scikit-learn (or Fairlearn)
 function of the same meaning on that partition's rows and weights, NaN where
-that function raises or returns NaN.
+that function raises or returns NaN. Precision, recall and F1 follow sklearn's
+``zero_division=np.nan``: a 0/0 is undefined (NaN, named by the engine's
+warning), never a silent 0 that could make a partition the worst.
 """
 
 from __future__ import annotations
@@ -197,21 +199,30 @@ def _pooled_moments(moments: dict, weight: np.ndarray) -> dict:
 
 
 def _mean_over_present(per_class: np.ndarray, s: Finalised) -> np.ndarray:
-    """Macro average over the classes present in the partition (sklearn's set)."""
-    return divide(axis_sum(np.where(s.present, per_class, 0.0)), axis_sum(s.present))
+    """Macro average over the classes present in the partition (sklearn's set).
+
+    Classes whose value is undefined (0/0) are left out, as sklearn's
+    ``_nanaverage`` does with ``zero_division=np.nan``; NaN if none is left.
+    """
+    counted = s.present & ~np.isnan(per_class)
+    total = axis_sum(np.where(counted, per_class, 0.0))
+    return divide(total, axis_sum(counted), np.nan)
+
+
+# Per class, NaN where the denominator is 0: sklearn's zero_division=np.nan.
 
 
 def _precision_per_class(s: Finalised) -> np.ndarray:
-    return divide(s.tp_sum, s.pred_sum)
+    return divide(s.tp_sum, s.pred_sum, np.nan)
 
 
 def _recall_per_class(s: Finalised) -> np.ndarray:
-    return divide(s.tp_sum, s.true_sum)
+    return divide(s.tp_sum, s.true_sum, np.nan)
 
 
 def _f1_per_class(s: Finalised) -> np.ndarray:
-    # sklearn's form 2 tp / (2 tp + fn + fp), which is 0 (not NaN) when empty.
-    return divide(2 * s.tp_sum, s.true_sum + s.pred_sum)
+    # sklearn's form 2 tp / (2 tp + fn + fp): NaN only without a row of the class.
+    return divide(2 * s.tp_sum, s.true_sum + s.pred_sum, np.nan)
 
 
 def accuracy(s: Finalised) -> np.ndarray:
@@ -222,7 +233,7 @@ def balanced_accuracy(s: Finalised) -> np.ndarray:
     # Mean recall over the classes with weight in y_true; classes seen only in
     # y_pred (or only with weight 0) are dropped, as in sklearn.
     has_weight = s.true_sum > 0
-    recall = np.where(has_weight, _recall_per_class(s), 0.0)
+    recall = np.where(has_weight, divide(s.tp_sum, s.true_sum), 0.0)
     return divide(axis_sum(recall), axis_sum(has_weight), np.nan)
 
 
@@ -252,11 +263,14 @@ def f1_macro(s: Finalised) -> np.ndarray:
 
 def f1_micro(s: Finalised) -> np.ndarray:
     tp = axis_sum(s.tp_sum)
-    return divide(2 * tp, axis_sum(s.true_sum) + axis_sum(s.pred_sum))
+    return divide(2 * tp, axis_sum(s.true_sum) + axis_sum(s.pred_sum), np.nan)
 
 
 def f1_weighted(s: Finalised) -> np.ndarray:
-    return divide(axis_sum(_f1_per_class(s) * s.true_sum), axis_sum(s.true_sum))
+    # An undefined class has no weight in y_true: leaving it out (sklearn's
+    # _nanaverage) changes nothing but the NaN.
+    per_class = np.nan_to_num(_f1_per_class(s), nan=0.0)
+    return divide(axis_sum(per_class * s.true_sum), axis_sum(s.true_sum), np.nan)
 
 
 # --- fairness rates (Fairlearn's conventions) ------------------------------

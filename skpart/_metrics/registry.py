@@ -27,6 +27,9 @@ _MULTICLASS_VARIANT = {
     "roc_auc": "roc_auc_ovr",
     "brier_score": "log_loss",
 }
+#: Rank metrics that read any score of the positive class, not a probability:
+#: sklearn's scorer of the same name takes ``decision_function`` too.
+DECISION_FUNCTION_METRICS = frozenset({"roc_auc"})
 # A callable whose name ends like this is a loss or an error: lower is better.
 _LOSS_SUFFIXES = ("_loss", "_error", "_deviance", "_difference")
 # Fairlearn's error rates, whose names do not end like a loss.

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_scalar
 
+from .text import WEIGHTINGS
+
 #: Partitions a report chart shows when ``top`` is None and there are more.
 DEFAULT_TOP = 30
 #: A new report figure is never taller than this (inches), whatever ``top``.
@@ -161,7 +163,11 @@ def plot_report(
     if limits is not None:
         ax.set_xlim(*limits)
     direction = "higher" if greater_is_better else "lower"
-    ax.set_xlabel(f"{metric} ({direction} is better)")
+    # Weighted values say so (metrics_by_partition and score_partitions differ).
+    weighting = (
+        "" if report.sample_weight is None else f", {WEIGHTINGS[report.sample_weight]}"
+    )
+    ax.set_xlabel(f"{metric}{weighting} ({direction} is better)")
     ax.set_title(
         _report_title(report, metric, n_shown, n_partitions, len(eligible), top)
     )

@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.utils import check_scalar
 
 from .charts import format_partition_label
-from .text import comparison_title
+from .text import WEIGHTINGS, comparison_title
 
 #: Partition rows shown before the table is cut (the worst rows are kept).
 DEFAULT_MAX_ROWS = 20
@@ -76,7 +76,8 @@ def report_html(report: Any, *, max_rows: int = DEFAULT_MAX_ROWS) -> str:
     minimum = report.min_partition_size
     title = (
         f"PartitionReport: {len(frame)} partitions ({n_reliable} with &ge; "
-        f"{minimum} rows), metrics {_escape(', '.join(metrics))}"
+        f"{minimum} rows), metrics {_escape(', '.join(metrics))}; "
+        f"{WEIGHTINGS[report.sample_weight]}"
     )
     parts = [
         "<div>",

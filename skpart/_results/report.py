@@ -6,6 +6,7 @@ there is one, passed in at construction) and renders it.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +18,7 @@ from .._metrics.fairness import disparities
 from .charts import plot_report
 from .html import report_html
 from .tables import partition_tables, summary_table, tidy_table
-from .text import report_text
+from .text import WEIGHTINGS, report_text
 
 
 def check_metric(metric: str | None, metrics: list[str], holder: str) -> str:
@@ -55,10 +56,14 @@ class PartitionReport:
     bootstrap : Bootstrap, default=None
         The bootstrap's replicates and intervals (``bootstrap_results`` of
         ``skpart._bootstrap.report_intervals``); None without a bootstrap.
+    sample_weight : {"balanced", "array"} or None, default=None
+        The weighting the values were computed with: ``"balanced"`` (classes
+        balanced within each partition), ``"array"`` (row weights given) or
+        None (unweighted).
 
     Attributes
     ----------
-    by_partition, overall, greater_is_better, min_partition_size
+    by_partition, overall, greater_is_better, min_partition_size, sample_weight
         As given; ``metrics`` (list of str) are the keys of
         ``greater_is_better``.
     summary : DataFrame
@@ -88,7 +93,14 @@ class PartitionReport:
         greater_is_better: Mapping[str, bool],
         min_partition_size: int = 1,
         bootstrap: Bootstrap | None = None,
+        sample_weight: str | None = None,
     ) -> None:
+        if sample_weight not in WEIGHTINGS:
+            raise ValueError(
+                f"sample_weight={sample_weight!r} is not a weighting a report "
+                f"records; use one of {list(WEIGHTINGS)}."
+            )
+        self._sample_weight = sample_weight
         self._metrics = list(greater_is_better)
         missing = [m for m in self._metrics if m not in by_partition.columns]
         if missing:
@@ -130,6 +142,38 @@ class PartitionReport:
     def min_partition_size(self) -> int:
         """Partitions with fewer rows are not reliable and not summarised."""
         return self._min_partition_size
+
+    @property
+    def sample_weight(self) -> str | None:
+        """The weighting used: ``"balanced"``, ``"array"`` or None (unweighted).
+
+        ``"balanced"``: every class present in a partition carries equal
+        weight there (``score_partitions``' default for classifiers);
+        ``"array"``: the row weights given; None: every row weighs 1
+        (``metrics_by_partition``'s default). The views say it too.
+        """
+        return self._sample_weight
+
+    def with_sample_weight(self, sample_weight: str | None) -> PartitionReport:
+        """Return a copy of this report that records the weighting it used.
+
+        Parameters
+        ----------
+        sample_weight : {"balanced", "array"} or None
+            See :attr:`sample_weight`.
+
+        Returns
+        -------
+        PartitionReport
+        """
+        if sample_weight not in WEIGHTINGS:
+            raise ValueError(
+                f"sample_weight={sample_weight!r} is not a weighting a report "
+                f"records; use one of {list(WEIGHTINGS)}."
+            )
+        report = copy.copy(self)
+        report._sample_weight = sample_weight
+        return report
 
     @property
     def intervals(self) -> pd.DataFrame | None:
@@ -226,6 +270,7 @@ class PartitionReport:
         greater_is_better: Mapping[str, bool],
         min_partition_size: int = 1,
         bootstrap: Bootstrap | None = None,
+        sample_weight: str | None = None,
     ) -> PartitionReport:
         """Build a report from per-partition arrays (cheap: one DataFrame).
 
@@ -245,6 +290,8 @@ class PartitionReport:
             Partitions with fewer rows are not ``reliable``.
         bootstrap : Bootstrap, default=None
             The bootstrap's replicates and intervals; None without one.
+        sample_weight : {"balanced", "array"} or None, default=None
+            The weighting used; see :attr:`sample_weight`.
 
         Returns
         -------
@@ -264,6 +311,7 @@ class PartitionReport:
             greater_is_better=greater_is_better,
             min_partition_size=min_partition_size,
             bootstrap=bootstrap,
+            sample_weight=sample_weight,
         )
 
     def to_frame(self) -> pd.DataFrame:

@@ -14,14 +14,27 @@ def text_options() -> Any:
     )
 
 
-def report_text(report: Any) -> str:
-    """Render a PartitionReport as text: title, summary, overall, partitions."""
+#: How the views say each weighting a report records (its ``sample_weight``).
+WEIGHTINGS = {
+    "balanced": "class-balanced",
+    "array": "weighted by sample_weight",
+    None: "unweighted",
+}
+
+
+def report_title(report: Any) -> str:
+    """Say a PartitionReport's partitions, metrics and weighting in one line."""
     n_reliable = int(report.by_partition["reliable"].sum())
-    title = (
+    return (
         f"PartitionReport: {len(report.by_partition)} partitions "
         f"({n_reliable} with >= {report.min_partition_size} rows), "
-        f"metrics {', '.join(report.metrics)}"
+        f"metrics {', '.join(report.metrics)}; {WEIGHTINGS[report.sample_weight]}"
     )
+
+
+def report_text(report: Any) -> str:
+    """Render a PartitionReport as text: title, summary, overall, partitions."""
+    title = report_title(report)
     with text_options():
         return (
             f"{title}\n\nsummary:\n{report.summary}\n\n"
