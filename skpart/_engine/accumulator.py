@@ -151,7 +151,9 @@ class PartitionMetrics:
     def projected_rank_bytes(self, n_rows: int, *, weighted: bool = False) -> float:
         """Bytes the rank metrics' record would take at ``n_rows`` rows (0: none).
 
-        See :meth:`~skpart._engine.state.AccumulatorState.projected_rank_bytes`.
+        Measured per row on the record so far; before any row, from the
+        record's layout with float64 scores (the upper bound: the dtype is
+        known only after predict) and a weight per row if ``weighted``.
         """
         return self._state.projected_rank_bytes(self._plan, n_rows, weighted=weighted)
 
