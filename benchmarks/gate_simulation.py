@@ -64,6 +64,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 import warnings
@@ -72,12 +73,18 @@ from math import sqrt
 from pathlib import Path
 from statistics import NormalDist
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# This checkout's skpart, not whichever one is installed (an editable install
+# elsewhere would otherwise be measured), and the benchmarks' helpers.
+sys.path[:0] = [
+    str(Path(__file__).resolve().parents[1]),
+    str(Path(__file__).resolve().parent),
+]
 
 import numpy as np  # noqa: E402
 from _common import fmt_seconds, machine_note, markdown_table  # noqa: E402
 from sklearn.base import BaseEstimator, ClassifierMixin  # noqa: E402
 
+import skpart  # noqa: E402
 from skpart import compare_partitions  # noqa: E402
 
 METRICS = ["accuracy", "roc_auc", "log_loss"]
@@ -265,6 +272,27 @@ def cases(quick: bool, scale: float) -> list[Case]:
     return [Case(s, p, b, max(2, round(r * scale))) for s, p, b, r in plan]
 
 
+def checkout_commit() -> str:
+    """The short commit of this checkout (with "+changes" when the tree is dirty)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "skpart"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + (" + uncommitted changes in skpart/" if dirty else "")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run, seconds")
@@ -274,6 +302,7 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     print(f"Machine: {machine_note()}")
+    print(f"skpart: {Path(skpart.__file__).parent}, commit {checkout_commit()}")
     print(
         f"compare_partitions, metrics {METRICS}, default options (balanced "
         f"weights, confidence_level 0.95, tolerance 0); baseline accuracy "

@@ -58,6 +58,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 import warnings
@@ -65,11 +66,17 @@ from math import sqrt
 from pathlib import Path
 from statistics import NormalDist
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# This checkout's skpart, not whichever one is installed (an editable install
+# elsewhere would otherwise be measured), and the benchmarks' helpers.
+sys.path[:0] = [
+    str(Path(__file__).resolve().parents[1]),
+    str(Path(__file__).resolve().parent),
+]
 
 import numpy as np  # noqa: E402
 from _common import fmt_seconds, machine_note, markdown_table  # noqa: E402
 
+import skpart  # noqa: E402
 from skpart import PartitionMetricWarning, metrics_by_partition  # noqa: E402
 
 SEED = 20251202
@@ -291,6 +298,27 @@ def partition_table(rng_for, trials, n_boot, quick):
     return headers, table
 
 
+def checkout_commit() -> str:
+    """The short commit of this checkout (with "+changes" when the tree is dirty)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "skpart"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + (" + uncommitted changes in skpart/" if dirty else "")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run, seconds")
@@ -310,6 +338,7 @@ def main() -> None:
 
     start = time.perf_counter()
     print(f"Machine: {machine_note()}")
+    print(f"skpart: {Path(skpart.__file__).parent}, commit {checkout_commit()}")
     print(
         f"Nominal {NOMINAL:.0%}, n_boot={args.n_boot}; coverage (Monte Carlo "
         f"standard error); {reps} data sets per summary cell, {trials} per "
