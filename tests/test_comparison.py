@@ -6,6 +6,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
@@ -112,9 +113,13 @@ def test_paired_replicates_are_differences_of_independent_reports(sites_data):
         low, high = np.quantile(expected, [0.025, 0.975], axis=0)
         np.testing.assert_allclose(cells["low"], low)
         np.testing.assert_allclose(cells["high"], high)
-        np.testing.assert_allclose(
-            cells["p_value"], (1 + (expected >= 0).sum(axis=0)) / (1 + 200)
+        # The studentised tail (Student's t, n_boot - 1 degrees of freedom),
+        # floored at 2 ** -n for a partition of n rows.
+        studentised = stats.t.cdf(
+            cells["difference"] / np.std(expected, axis=0, ddof=1), df=199
         )
+        floor = 2.0 ** -comparison.by_partition["n_samples"].to_numpy(float)
+        np.testing.assert_allclose(cells["p_value"], np.maximum(studentised, floor))
         np.testing.assert_allclose(
             comparison.overall.loc[metric, "difference"],
             sign * (reports[1].overall[metric] - reports[0].overall[metric]),
