@@ -1,11 +1,13 @@
 """compare_partitions: paired replicates, the regression gate and its error rate."""
 
 import html
+import warnings
 
 import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
@@ -112,9 +114,13 @@ def test_paired_replicates_are_differences_of_independent_reports(sites_data):
         low, high = np.quantile(expected, [0.025, 0.975], axis=0)
         np.testing.assert_allclose(cells["low"], low)
         np.testing.assert_allclose(cells["high"], high)
-        np.testing.assert_allclose(
-            cells["p_value"], (1 + (expected >= 0).sum(axis=0)) / (1 + 200)
+        # The studentised tail (Student's t, n_boot - 1 degrees of freedom),
+        # floored at 2 ** -n for a partition of n rows.
+        studentised = stats.t.cdf(
+            cells["difference"] / np.std(expected, axis=0, ddof=1), df=199
         )
+        floor = 2.0 ** -comparison.by_partition["n_samples"].to_numpy(float)
+        np.testing.assert_allclose(cells["p_value"], np.maximum(studentised, floor))
         np.testing.assert_allclose(
             comparison.overall.loc[metric, "difference"],
             sign * (reports[1].overall[metric] - reports[0].overall[metric]),
@@ -315,3 +321,150 @@ def test_errors_name_the_argument_and_what_to_do(sites_data):
         compare_partitions(clf, clf, X, y, groups, confidence_level=95)
     with pytest.raises(ValueError, match="y is None"):
         compare_partitions(clf, clf, X, None, groups)
+
+
+# ------------------------------------------------------- the gate at scale
+
+
+def _labels(y, correct):
+    """Predictions that are right exactly where ``correct`` is True."""
+    return np.where(correct, y, 1 - y)
+
+
+def _many_partitions(rng, n_partitions, n_rows, accuracy=0.85):
+    groups = np.repeat(np.arange(n_partitions), n_rows)
+    y = rng.integers(0, 2, groups.size)
+    base = rng.random(groups.size) < accuracy
+    cand = rng.random(groups.size) < accuracy
+    return groups, y, base, cand
+
+
+def _compare(y, groups, base_correct, cand_correct, **options):
+    X = np.arange(y.size)[:, None]
+    defaults = {"metrics": "accuracy", "sample_weight": None, "random_state": 0}
+    return compare_partitions(
+        StoredPredictions(_labels(y, base_correct)).fit(),
+        StoredPredictions(_labels(y, cand_correct)).fit(),
+        X, y, groups, **(defaults | options),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("baseline_accuracy", [1.0, 0.85])
+def test_one_catastrophic_regression_among_200_partitions_is_flagged(
+    baseline_accuracy,
+):
+    # 199 partitions of 50 rows with equally good models, and one of 100
+    # rows on which the candidate is wrong on every row. A p-value floored
+    # at 1 / (n_boot + 1) = 1 / 1001 could not pass BH's line 0.05 / 200.
+    rng = np.random.default_rng(5)
+    groups, y, base, cand = _many_partitions(rng, 200, 50)
+    target = rng.integers(0, 2, 100)
+    groups = np.concatenate([groups, np.full(100, 200)])
+    y = np.concatenate([y, target])
+    base = np.concatenate([base, rng.random(100) < baseline_accuracy])
+    cand = np.concatenate([cand, np.zeros(100, dtype=bool)])
+    comparison = _compare(y, groups, base, cand)
+    cells = comparison.by_partition["accuracy"]
+    assert comparison.n_boot == 1000
+    assert comparison.regressions["partition"].tolist() == [200]
+    p = cells.loc[200, "p_value"]
+    assert p <= ALPHA / len(cells)
+    # McNemar's exact test on the discordant rows: every one is the
+    # baseline's. With no spread (baseline right on every row) the p-value
+    # is that test's; otherwise both are far below the BH line.
+    discordant = int((base & ~cand)[groups == 200].sum())
+    exact = stats.binomtest(discordant, discordant, 0.5, alternative="greater")
+    if baseline_accuracy == 1.0:
+        assert p == pytest.approx(exact.pvalue, rel=1e-9)
+    else:
+        assert exact.pvalue < 1e-20 and p < 1e-20
+
+
+def test_a_moderate_regression_has_the_p_value_of_the_exact_mcnemar_test():
+    # 100 partitions of 50 rows, equally good models, and one of 400 rows
+    # where 40 rows are right only for the baseline and 10 only for the
+    # candidate (accuracy 0.075 lower).
+    rng = np.random.default_rng(11)
+    groups, y, base, cand = _many_partitions(rng, 100, 50)
+    target_base = np.zeros(400, dtype=bool)
+    target_cand = np.zeros(400, dtype=bool)
+    target_base[:40] = True  # baseline right, candidate wrong
+    target_cand[40:50] = True  # candidate right, baseline wrong
+    target_base[50:300] = target_cand[50:300] = True  # both right
+    groups = np.concatenate([groups, np.full(400, 100)])
+    y = np.concatenate([y, rng.integers(0, 2, 400)])
+    base = np.concatenate([base, target_base])
+    cand = np.concatenate([cand, target_cand])
+    comparison = _compare(y, groups, base, cand)
+    p = comparison.by_partition.loc[100, ("accuracy", "p_value")]
+    exact = stats.binomtest(40, 50, 0.5, alternative="greater").pvalue
+    assert exact / 10 < p < exact * 10  # measured: 9.1e-6 against 1.2e-5
+    assert comparison.regressions["partition"].tolist() == [100]
+
+
+def test_false_flags_stay_under_the_level_and_a_lone_regression_is_found():
+    # 40 trials of 100 partitions of 40 rows at n_boot=200 (a p-value
+    # floored at 1 / 201 could never pass BH's line 0.05 / 100 alone).
+    # The null: a perturbed copy (10% of rows re-drawn), sparse paired
+    # differences, the hard case for a studentised tail. Measured: a false
+    # flag in 0 of 40 trials; allowed: the level 0.05 plus 3 Monte Carlo
+    # standard errors at the level (0.034 each over 40 trials), i.e. at most
+    # 6 of 40. The alternative: one partition of 40 rows where the candidate
+    # is right on 20% of rows (0.65 lower): found in 40 of 40 trials.
+    rng = np.random.default_rng(2026)
+    n_trials, n_partitions, n_rows = 40, 100, 40
+    allowed = ALPHA + 3 * np.sqrt(ALPHA * (1 - ALPHA) / n_trials)
+    false_flags, found = [], []
+    for seed in range(n_trials):
+        groups, y, base, _ = _many_partitions(rng, n_partitions, n_rows)
+        redrawn = rng.random(y.size) < 0.1
+        cand = np.where(redrawn, rng.random(y.size) < 0.85, base)
+        null = _compare(y, groups, base, cand, n_boot=200, random_state=seed)
+        false_flags.append(not null.passed)
+        cand[groups == 0] = rng.random(n_rows) < 0.2
+        regressed = _compare(y, groups, base, cand, n_boot=200, random_state=seed)
+        found.append(regressed.by_partition.loc[0, ("accuracy", "regressed")])
+    assert np.mean(false_flags) <= allowed
+    assert np.mean(found) >= 0.9
+
+
+def test_a_warning_names_partitions_too_small_to_be_flagged_alone():
+    # 300 tests at FDR 0.05 need p <= 1.7e-4, out of reach of 2 ** -n for
+    # n < 13 rows: the five partitions of 8 rows are named.
+    rng = np.random.default_rng(1)
+    groups, y, base, cand = _many_partitions(rng, 300, 20)
+    small = np.isin(groups, np.arange(5))
+    groups, y, base, cand = (
+        np.concatenate([a[~small], a[small][::2] + (300 if a is groups else 0)])
+        for a in (groups, y, base, cand)
+    )
+    with pytest.warns(UserWarning, match=r"5 of the 300 .*\[300, 301, 302, 303, 304\]"
+                      r".*fewer than 13 rows.*min_partition_size=13"):  # fmt: skip
+        _compare(y, groups, base, cand, n_boot=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _compare(y, groups, base, cand, n_boot=50, min_partition_size=13)
+    with pytest.warns(UserWarning, match="could not test any"):
+        _compare(y, groups, base, cand, n_boot=1)
+
+
+def test_tolerance_per_metric_from_a_dict(sites_data):
+    X, _, groups = sites_data
+    target = X[:, 0] * 2 + X[:, 1]
+    good = LinearRegression().fit(X[:, :3], target)
+    poor = Ridge(alpha=1e4).fit(X[:, :3], target)  # worse everywhere
+    metrics = ["mean_absolute_error", "r2"]
+    comparison = compare_partitions(
+        good, poor, X[:, :3], target, groups, metrics=metrics, n_boot=100,
+        tolerance={"mean_absolute_error": 10.0}, random_state=0,
+    )  # fmt: skip
+    assert comparison.tolerance == {"mean_absolute_error": 10.0, "r2": 0.0}
+    assert not comparison.by_partition[("mean_absolute_error", "regressed")].any()
+    assert comparison.by_partition[("r2", "regressed")].all()
+    assert "tolerance mean_absolute_error 10, r2 0" in repr(comparison)
+    with pytest.raises(ValueError, match=r"\['mae'\].*not metrics.*'r2'"):
+        compare_partitions(good, poor, X[:, :3], target, groups, metrics=metrics,
+                           tolerance={"mae": 1.0})  # fmt: skip
+    with pytest.raises(ValueError, match=r"tolerance\['r2'\]=-0.1"):
+        compare_partitions(good, poor, X[:, :3], target, groups, metrics=metrics,
+                           tolerance={"r2": -0.1})  # fmt: skip

@@ -11,10 +11,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from skpart._bootstrap.pvalues import (
+    benjamini_hochberg,
+    lone_rejection_rows,
+    paired_p_values,
+)
 from skpart._bootstrap.resampling import (
     REFINE_BITS,
-    benjamini_hochberg,
-    bootstrap_p_values,
     bootstrap_seed,
     percentile_intervals,
     poisson1_from_bits,
@@ -308,39 +311,79 @@ def test_percentile_intervals_reject_a_confidence_level_outside_0_1(level):
         percentile_intervals(np.ones((5, 2)), level)
 
 
-# ----------------------------------------------------------- bootstrap_p_values
+# -------------------------------------------------------------- paired_p_values
 
 
-def test_p_value_counts_the_replicates_compatible_with_no_regression():
+def test_p_value_is_the_student_tail_of_the_studentised_difference():
     d = np.array([-0.3, -0.2, -0.2, -0.1, 0.1])
-    # Two replicates are at or above -0.15: p = (1 + 2) / (1 + 5).
-    assert bootstrap_p_values(d, tolerance=0.15) == pytest.approx(0.5)
-    # With no tolerance only 0.1 is: (1 + 1) / 6.
-    assert bootstrap_p_values(d, tolerance=0.0) == pytest.approx(1 / 3)
+    s = np.std(d, ddof=1)
+    for tolerance in (0.0, 0.15):
+        expected = stats.t.cdf((-0.15 + tolerance) / s, df=4)
+        p = paired_p_values(d, -0.15, tolerance=tolerance, n_rows=100)
+        assert p == pytest.approx(expected, rel=1e-12)
 
 
-def test_p_value_counts_a_replicate_exactly_at_minus_tolerance_as_null():
-    d = np.array([-0.25, -0.5, -0.75, -1.0])  # exact binary fractions
-    assert bootstrap_p_values(d, tolerance=0.25) == pytest.approx(2 / 5)
+def test_p_value_resolves_far_below_one_over_n_boot_plus_one():
+    # The counting p-value could not go below 1 / 1000 here.
+    rng = np.random.default_rng(0)
+    d = rng.normal(-0.3, 0.05, 999)
+    p = paired_p_values(d, -0.3, tolerance=0.0, n_rows=200)
+    assert p == pytest.approx(stats.t.cdf(-0.3 / np.std(d, ddof=1), df=998))
+    assert p < 1e-8
 
 
-def test_p_values_skip_undefined_replicates_and_are_nan_without_any():
-    d = np.array([[-1.0, np.nan, 2.0], [np.nan, np.nan, 3.0], [-2.0, np.nan, -4.0]])
-    p = bootstrap_p_values(d, tolerance=0.5)
-    np.testing.assert_allclose(p, [1 / 3, np.nan, 3 / 4])
-    np.testing.assert_allclose(bootstrap_p_values(d.T, tolerance=0.5, axis=1), p)
+def test_p_value_never_falls_below_what_n_rows_can_show():
+    # Every replicate regressed by the same amount (zero spread): the exact
+    # one-sided McNemar p-value of n discordant rows, all against the
+    # candidate, 2 ** -n; on the null side, 1.
+    for n in (3, 20, 100):
+        exact = stats.binomtest(n, n, 0.5, alternative="greater").pvalue
+        p = paired_p_values(np.full(50, -1.0), -1.0, tolerance=0.0, n_rows=n)
+        assert p == pytest.approx(exact, rel=1e-12)
+    assert paired_p_values(np.full(50, -0.1), -0.1, tolerance=0.1, n_rows=9) == 1.0
+    assert paired_p_values(np.zeros(50), 0.0, tolerance=0.0, n_rows=9) == 1.0
+    # A huge studentised difference on 10 rows is cut at 2 ** -10.
+    d = np.random.default_rng(1).normal(-1.0, 0.001, 200)
+    assert paired_p_values(d, -1.0, tolerance=0.0, n_rows=10) == 2.0**-10
 
 
-def test_p_value_is_small_only_when_every_replicate_regresses():
-    d = np.full(999, -1.0)
-    assert bootstrap_p_values(d, tolerance=0.1) == pytest.approx(1 / 1000)
-    assert bootstrap_p_values(-d, tolerance=0.1) == pytest.approx(1.0)
+def test_p_values_skip_undefined_replicates_and_are_nan_with_fewer_than_two():
+    d = np.array([[-1.0, np.nan, 2.0], [np.nan, np.nan, 3.0], [-2.0, -1.0, -4.0]])
+    p = paired_p_values(d, [-1.5, -1.0, 1.0], tolerance=0.5, n_rows=50)
+    expected_0 = stats.t.cdf((-1.5 + 0.5) / np.std([-1.0, -2.0], ddof=1), df=1)
+    expected_2 = stats.t.cdf(1.5 / np.std([2.0, 3.0, -4.0], ddof=1), df=2)
+    np.testing.assert_allclose(p, [expected_0, np.nan, expected_2])
+    np.testing.assert_allclose(
+        paired_p_values(d.T, [-1.5, -1.0, 1.0], tolerance=0.5, n_rows=50, axis=1), p
+    )
+    assert np.isnan(paired_p_values(np.ones(5), np.nan, tolerance=0.0, n_rows=5))
+
+
+def test_p_values_are_uniform_or_smaller_under_the_null_boundary():
+    # Paired accuracy differences of two equally good models on 200 rows,
+    # replicated with Poisson(1) weights: P(p <= a) should not exceed a.
+    rng = np.random.default_rng(3)
+    n, trials, n_boot = 200, 2000, 200
+    rows = rng.random((trials, n, 2)) < 0.8
+    diff = rows[:, :, 1].astype(float) - rows[:, :, 0]
+    weights = rng.poisson(1.0, (n_boot, n))
+    replicates = (diff @ weights.T) / weights.sum(axis=1)  # (trials, n_boot)
+    p = paired_p_values(replicates, diff.mean(axis=1), tolerance=0.0, n_rows=n, axis=1)
+    for level in (0.01, 0.05, 0.2):
+        # 3 Monte Carlo standard errors of a share over 2000 trials.
+        assert np.mean(p <= level) <= level + 3 * np.sqrt(level * (1 - level) / trials)
 
 
 @pytest.mark.parametrize("tolerance", [-0.1, np.inf, np.nan, "0.1"])
 def test_p_values_reject_a_bad_tolerance(tolerance):
     with pytest.raises(ValueError, match="tolerance"):
-        bootstrap_p_values(np.zeros(3), tolerance=tolerance)
+        paired_p_values(np.zeros(3), 0.0, tolerance=tolerance, n_rows=3)
+
+
+def test_lone_rejection_rows_is_where_two_to_minus_n_passes_alpha_over_m():
+    for m, alpha in [(1, 0.05), (30, 0.05), (3000, 0.05), (3000, 0.01)]:
+        n = lone_rejection_rows(m, alpha)
+        assert 2.0**-n <= alpha / m < 2.0 ** -(n - 1)
 
 
 # ----------------------------------------------------------- benjamini_hochberg

@@ -5,8 +5,8 @@ The bootstrap of DESIGN.md ("Uncertainty") weights row ``i`` in replicate
 counter-based: ``m_ib`` is a function of ``(seed, i, b)`` alone, so the same
 replicates come out whether the rows arrive at once, in batches of any size or
 from Dask blocks, and a larger ``n_boot`` extends the replicates of a smaller
-one. The rest of the module turns replicate values into percentile intervals,
-paired one-sided p-values and Benjamini-Hochberg decisions.
+one. The rest of the module turns replicate values into percentile intervals
+(the paired tests are in :mod:`skpart._bootstrap.pvalues`).
 
 NumPy only: the engine, the report and the comparison import this module.
 """
@@ -20,12 +20,10 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._inputs.validation import check_fraction, check_nonnegative
+from .._inputs.validation import check_fraction
 
 __all__ = [
     "BootstrapIntervals",
-    "benjamini_hochberg",
-    "bootstrap_p_values",
     "bootstrap_seed",
     "percentile_intervals",
     "poisson_multiplicities",
@@ -396,7 +394,7 @@ def percentile_intervals(
 
     See Also
     --------
-    bootstrap_p_values : One-sided p-values from paired replicates.
+    skpart._bootstrap.pvalues.paired_p_values : Tests from paired replicates.
 
     Examples
     --------
@@ -441,121 +439,3 @@ def percentile_intervals(
     low = np.where(too_few, np.nan, low)
     high = np.where(too_few, np.nan, high)
     return BootstrapIntervals(low, high, too_few)
-
-
-def bootstrap_p_values(
-    differences: ArrayLike, *, tolerance: float, axis: int = 0
-) -> np.ndarray:
-    """One-sided paired bootstrap p-values for "worse by more than tolerance".
-
-    ``differences`` are replicate values of ``delta = candidate - baseline``
-    in the direction "positive is better", computed on the same replicates
-    for both models. The null hypothesis is ``delta >= -tolerance`` (the
-    candidate is not worse by more than ``tolerance``), the alternative
-    ``delta < -tolerance`` (a regression). With ``B`` defined replicates,
-
-    ``p = (1 + #{b : d_b >= -tolerance}) / (1 + B)``
-
-    that is, the share of replicates still compatible with the null: small
-    when nearly every replicate shows a regression. ``p <= alpha`` is the same
-    as the one-sided percentile upper bound at ``1 - alpha`` lying below
-    ``-tolerance``, so tests and intervals agree; the added one (Davison and
-    Hinkley, 1997, eq. 4.11) counts the observed sample as a replicate and
-    keeps the test valid at finite ``B`` (p is never 0).
-
-    Parameters
-    ----------
-    differences : array-like of float
-        Replicate differences, NaN where undefined (skipped).
-    tolerance : float
-        Non-negative margin: a drop of at most this much is not a regression.
-    axis : int, default=0
-        The replicate axis.
-
-    Returns
-    -------
-    ndarray of float
-        Of ``differences``'s shape without ``axis``; NaN where no replicate is
-        defined.
-
-    See Also
-    --------
-    benjamini_hochberg : Which of many p-values are discoveries.
-    percentile_intervals : Intervals from the same replicates.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skpart._bootstrap.resampling import bootstrap_p_values
-    >>> d = np.array([-0.3, -0.2, -0.2, -0.1, 0.1])
-    >>> float(bootstrap_p_values(d, tolerance=0.15))
-    0.5
-    """
-    check_nonnegative(tolerance, "tolerance")
-    differences = np.asarray(differences, dtype=float)
-    defined = ~np.isnan(differences)
-    n_defined = defined.sum(axis=axis)
-    # NaN >= x is False, so undefined replicates drop out of the count as well.
-    n_null = (differences >= -tolerance).sum(axis=axis)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = (1.0 + n_null) / (1.0 + n_defined)
-    return np.where(n_defined > 0, p, np.nan)
-
-
-def benjamini_hochberg(p_values: ArrayLike, alpha: float) -> np.ndarray:
-    """Which hypotheses the Benjamini-Hochberg procedure rejects at FDR ``alpha``.
-
-    With the ``m`` defined p-values sorted, ``p_(1) <= ... <= p_(m)``, the
-    hypotheses of ``p_(1), ..., p_(k)`` are rejected for the largest ``k``
-    with ``p_(k) <= k alpha / m`` (step-up). This controls the false discovery
-    rate at ``alpha`` for independent or positively dependent tests.
-
-    A NaN p-value (a hypothesis with no defined replicate) is never rejected
-    and is left out of ``m``: it is a test that could not be run, not a test
-    that failed; counting it as ``p = 1`` would only make every other
-    partition harder to flag, and the caller reports it separately.
-
-    Parameters
-    ----------
-    p_values : array-like of float
-        P-values in ``[0, 1]``, any shape, NaN where not defined.
-    alpha : float
-        False discovery rate, strictly between 0 and 1.
-
-    Returns
-    -------
-    ndarray of bool
-        Of ``p_values``'s shape: True where the hypothesis is rejected.
-
-    See Also
-    --------
-    bootstrap_p_values : The p-values of a paired comparison.
-
-    Examples
-    --------
-    >>> from skpart._bootstrap.resampling import benjamini_hochberg
-    >>> benjamini_hochberg([0.01, 0.04, 0.03, 0.2, float("nan")], alpha=0.1)
-    array([ True,  True,  True, False, False])
-    """
-    alpha = check_fraction(alpha, "alpha", example="0.05")
-    p_values = np.asarray(p_values, dtype=float)
-    defined = ~np.isnan(p_values)
-    flat = p_values[defined]
-    if np.any((flat < 0) | (flat > 1)):
-        raise ValueError(
-            f"p_values must lie in [0, 1] (or be NaN), got values from "
-            f"{flat.min()!r} to {flat.max()!r}."
-        )
-    rejected = np.zeros(p_values.shape, dtype=bool)
-    m = flat.size
-    if m == 0:
-        return rejected
-    order = np.argsort(flat, kind="stable")
-    passes = flat[order] <= alpha * np.arange(1, m + 1) / m
-    if passes.any():
-        # Step-up: everything up to the last sorted p under its line rejects.
-        k = np.flatnonzero(passes)[-1] + 1
-        decided = np.zeros(m, dtype=bool)
-        decided[order[:k]] = True
-        rejected[defined] = decided
-    return rejected

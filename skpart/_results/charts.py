@@ -315,10 +315,11 @@ def plot_comparison(
         label=f"fewer than {comparison.min_partition_size} rows (not tested)",
     )
     ax.axvline(0.0, color="k", lw=1, label="no change")
-    if comparison.tolerance > 0:
+    tolerance = comparison.tolerance[metric]
+    if tolerance > 0:
         ax.axvline(
-            -comparison.tolerance, color=WORST_COLOR, lw=1, linestyle=":",
-            label=f"-tolerance ({comparison.tolerance:g})",
+            -tolerance, color=WORST_COLOR, lw=1, linestyle=":",
+            label=f"-tolerance ({tolerance:g})",
         )  # fmt: skip
     _partition_ticks(ax, table, shown)
     for tick, hit in zip(ax.get_yticklabels(), regressed, strict=True):

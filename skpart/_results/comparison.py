@@ -41,8 +41,8 @@ class PartitionComparison:
         The pooled table (see Attributes).
     differences : mapping of str to ndarray of shape (n_boot, n_partitions)
         Each metric's paired replicate differences ("positive is better").
-    tolerance : float
-        The drop that was not counted as a regression.
+    tolerance : mapping of str to float
+        Each metric's drop that was not counted as a regression.
     confidence_level : float
         Level of the intervals; ``1 - confidence_level`` is the FDR.
 
@@ -52,8 +52,10 @@ class PartitionComparison:
         Index: the partition labels. Columns: a MultiIndex ``(metric,
         field)`` with fields ``baseline``, ``candidate``, ``difference``,
         ``low``, ``high`` (percentile interval of the replicate differences),
-        ``p_value`` (one-sided, for "worse by more than ``tolerance``") and
-        ``regressed``; then ``n_samples`` and ``reliable``.
+        ``p_value`` (one-sided, for "worse by more than the metric's
+        tolerance": a studentised tail of the paired replicates, see
+        :func:`compare_partitions`; NaN where not tested) and ``regressed``;
+        then ``n_samples`` and ``reliable``.
     overall : DataFrame
         Index: metric; the same fields on all rows pooled.
     regressions : DataFrame
@@ -63,7 +65,7 @@ class PartitionComparison:
     baseline_report, candidate_report : PartitionReport
         The two reports, with their bootstrap replicates.
     metrics : list of str
-    tolerance : float
+    tolerance : dict of str to float
     confidence_level : float
     n_boot : int
 
@@ -97,7 +99,7 @@ class PartitionComparison:
         by_partition: pd.DataFrame,
         overall: pd.DataFrame,
         differences: Mapping[str, np.ndarray],
-        tolerance: float,
+        tolerance: Mapping[str, float],
         confidence_level: float,
     ) -> None:
         self._baseline = baseline_report
@@ -105,7 +107,7 @@ class PartitionComparison:
         self._by_partition = by_partition
         self._overall = overall
         self._differences = dict(differences)
-        self._tolerance = float(tolerance)
+        self._tolerance = {metric: float(value) for metric, value in tolerance.items()}
         self._level = float(confidence_level)
 
     @property
@@ -174,9 +176,9 @@ class PartitionComparison:
         return self._baseline.greater_is_better
 
     @property
-    def tolerance(self) -> float:
-        """A drop of at most this much is not a regression."""
-        return self._tolerance
+    def tolerance(self) -> dict[str, float]:
+        """Per metric, the drop (in its units) that is not a regression."""
+        return dict(self._tolerance)
 
     @property
     def confidence_level(self) -> float:
@@ -220,7 +222,7 @@ class PartitionComparison:
 
         Regressed partitions are red, partitions under ``min_partition_size``
         rows hollow grey; a line marks zero (no change) and, with a
-        tolerance, a dotted line marks ``-tolerance``.
+        tolerance, a dotted line marks minus the metric's tolerance.
 
         Parameters
         ----------

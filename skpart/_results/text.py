@@ -53,11 +53,17 @@ def comparison_title(comparison: Any) -> str:
         )
     )
     verdict = "passed" if comparison.passed else "FAILED"
+    tolerances = set(comparison.tolerance.values())
+    tolerance = (
+        f"{tolerances.pop():g}"
+        if len(tolerances) == 1
+        else ", ".join(f"{m} {t:g}" for m, t in comparison.tolerance.items())
+    )
     return (
         f"PartitionComparison {verdict}: {len(comparison.regressions)} "
         f"regression(s) among {n_tested} tested (partition, metric) cells; "
         f"{len(table)} partitions, metrics {', '.join(comparison.metrics)}, "
-        f"tolerance {comparison.tolerance:g}, false discovery rate "
+        f"tolerance {tolerance}, false discovery rate "
         f"{1 - comparison.confidence_level:.2g}, {comparison.n_boot} paired "
         "replicates"
     )
