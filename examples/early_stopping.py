@@ -92,7 +92,8 @@ worst = pd.Series(clf.history_["val_partition_accuracy_worst"])
 best_epoch = int(worst.idxmax())
 print(
     f"Trained {len(worst)} of 150 epochs; the worst validation partition was "
-    f"best at epoch {best_epoch + 1} ({worst.max():.3f}), whose weights are kept."
+    f"best at epoch {best_epoch} ({worst.max():.3f}), whose weights are kept "
+    "(epochs count from 0, as in history_ and EarlyStopping)."
 )
 
 # %% [markdown]
@@ -123,7 +124,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
-epochs = curves.index + 1
+epochs = curves.index  # from 0, as Keras counts them
 for partition in curves.columns:
     right.plot(epochs, curves[partition], linewidth=1.2, label=partition)
 right.set_title("Validation accuracy of each partition")
@@ -134,7 +135,7 @@ left.set_title("EarlyStopping monitors the worst partition")
 left.set_ylabel("accuracy (class-balanced)")
 left.legend(loc="lower right")
 for ax in (left, right):
-    ax.axvline(best_epoch + 1, color="k", linestyle="--", linewidth=1)
+    ax.axvline(best_epoch, color="k", linestyle="--", linewidth=1)
     ax.set_xlabel("epoch (dashed: weights kept)")
 fig.tight_layout()
 fig.savefig("early_stopping.png", dpi=110)
