@@ -19,6 +19,7 @@ from sklearn.model_selection import GroupKFold, check_cv, cross_validate
 from sklearn.utils import indexable
 from sklearn.utils.validation import column_or_1d
 
+from .._bootstrap.docstrings import with_bootstrap_parameters
 from .._compat import _num_samples, _safe_indexing
 from .._engine.predictions import accumulator_for, predict_once
 from .._inputs.groups import encode_groups
@@ -27,6 +28,7 @@ from .._inputs.weights import check_weight_array
 from .._results.report import PartitionReport
 
 
+@with_bootstrap_parameters
 def cross_validate_partitions(
     estimator: Any,
     X: Any,
@@ -52,7 +54,9 @@ def cross_validate_partitions(
     Every test row is predicted by the model of the fold that held it out, so
     with ``GroupKFold`` on ``groups`` (the default) each partition is scored by
     a model that never saw it. Each fold predicts once (``predict_proba`` only
-    when a metric needs probabilities).
+    when a metric needs probabilities). With ``n_boot``, the bootstrap
+    resamples the out-of-fold rows (the models are not refitted: the
+    intervals describe the test rows' sampling noise).
 
     Parameters
     ----------
@@ -93,13 +97,7 @@ def cross_validate_partitions(
         left out of the report with a warning (sklearn warns as well).
     min_partition_size : int, default=1
         Partitions with fewer test rows are reported but left out of ``summary``.
-    n_boot : int, default=None
-        Bootstrap replicates of the out-of-fold rows (the models are not
-        refitted: the intervals describe the test rows' sampling noise).
-    confidence_level : float, default=0.95
-        Level of the bootstrap intervals.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the bootstrap replicates.
+    {bootstrap_parameters}
 
     Returns
     -------

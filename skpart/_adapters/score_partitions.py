@@ -10,6 +10,7 @@ from typing import Any
 
 from sklearn.utils.validation import check_is_fitted
 
+from .._bootstrap.docstrings import with_bootstrap_parameters
 from .._distributed.dask import is_dask_collection, score_dask
 from .._engine.predictions import accumulator_for, add_predictions
 from .._inputs.targets import check_one_output
@@ -17,6 +18,7 @@ from .._results.report import PartitionReport
 from .batches import check_verbose, is_batch_source, score_batches
 
 
+@with_bootstrap_parameters
 def score_partitions(
     estimator: Any,
     X: Any,
@@ -67,15 +69,7 @@ default=None
         The positive class of the binary metrics; None is the larger class.
     min_partition_size : int, default=1
         Partitions with fewer rows are left out of the summary.
-    n_boot : int, default=None
-        Bootstrap replicates (Poisson(1) row weights drawn from each row's
-        position): the report gains percentile ``intervals``,
-        ``overall_intervals``, the summary's ``worst_low`` ... ``mean_high``
-        and ``replicates(metric)``. None: point estimates only.
-    confidence_level : float, default=0.95
-        Level of the bootstrap intervals.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the bootstrap replicates.
+    {bootstrap_parameters}
     verbose : int, default=0
         1 shows progress over batches (a line per batch: the rows so far) or
         Dask blocks (``distributed.progress`` with a distributed Client, else

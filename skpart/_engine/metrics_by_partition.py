@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_consistent_length
 
+from .._bootstrap.docstrings import with_bootstrap_parameters
 from .._inputs.groups import encode_groups
 from .._inputs.rows import count_rows
 from .._inputs.targets import Task
@@ -23,6 +24,7 @@ from .plan import infer_task
 CHUNK_ROWS = 1 << 20
 
 
+@with_bootstrap_parameters
 def metrics_by_partition(
     y_true: Any,
     y_pred: Any,
@@ -76,15 +78,7 @@ default=None
     min_partition_size : int, default=1
         Partitions with fewer rows are reported but marked not ``reliable``
         and left out of the summary (and of the undefined-value warning).
-    n_boot : int, default=None
-        Bootstrap replicates (Poisson(1) row weights drawn from each row's
-        position): the report gains percentile ``intervals``,
-        ``overall_intervals``, the summary's ``worst_low`` ... ``mean_high``
-        and ``replicates(metric)``. None: point estimates only.
-    confidence_level : float, default=0.95
-        Level of the bootstrap intervals.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the bootstrap replicates.
+    {bootstrap_parameters}
 
     Returns
     -------

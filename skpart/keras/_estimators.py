@@ -19,6 +19,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from .._adapters.score_partitions import score_partitions
+from .._bootstrap.docstrings import with_bootstrap_parameters
 from .._compat import _num_samples
 from ._callbacks import monitors_first, partition_history
 from ._compat import (
@@ -280,6 +281,7 @@ class _PartitionAwareMixin:
         X = encode_features(self, X)
         return predict_in_batches(self.model_, X, kwargs["batch_size"])
 
+    @with_bootstrap_parameters
     def score_partitions(
         self,
         X,
@@ -319,12 +321,7 @@ class _PartitionAwareMixin:
             Partitions with fewer rows are reported but left out of ``summary``.
         pos_label : int, float, bool or str, default=None
             The positive class of the binary metrics; None is the larger class.
-        n_boot : int, default=None
-            Bootstrap replicates for intervals (see :func:`skpart.score_partitions`).
-        confidence_level : float, default=0.95
-            Level of the bootstrap intervals.
-        random_state : int, RandomState instance or None, default=None
-            Seeds the bootstrap replicates.
+        {bootstrap_parameters}
 
         Returns
         -------
