@@ -12,7 +12,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from skpart import PartitionMetrics, PartitionMetricWarning, metrics_by_partition
 from skpart._bootstrap.resampling import poisson_multiplicities
 
-N, B, SEED = 600, 40, 7
+N, B, SEED = 600, 400, 7
 
 
 def _data(seed=0):
@@ -152,7 +152,7 @@ def test_a_partition_undefined_in_many_replicates_has_no_interval_and_a_warning(
             groups,
             metrics="roc_auc",
             y_proba=score,
-            n_boot=100,
+            n_boot=400,
             random_state=0,
         )
     assert np.isnan(report.intervals.loc["small", ("roc_auc", "low")])
@@ -189,7 +189,7 @@ def test_user_callables_are_bootstrapped_too():
             groups,
             metrics=[skm.accuracy_score, "accuracy"],
             sample_weight=None,
-            n_boot=20,
+            n_boot=400,
             random_state=SEED,
         )
     np.testing.assert_allclose(

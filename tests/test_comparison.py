@@ -82,12 +82,12 @@ def test_paired_replicates_are_differences_of_independent_reports(sites_data):
     candidate = LogisticRegression().fit(X, y)
     metrics = ["accuracy", "roc_auc", "log_loss"]
     comparison = compare_partitions(
-        baseline, candidate, X, y, groups, metrics=metrics, n_boot=200,
+        baseline, candidate, X, y, groups, metrics=metrics, n_boot=400,
         random_state=7,
     )  # fmt: skip
     reports = [
         score_partitions(
-            model, X, y, groups, metrics=metrics, n_boot=200, random_state=7
+            model, X, y, groups, metrics=metrics, n_boot=400, random_state=7
         )
         for model in (baseline, candidate)
     ]
@@ -113,7 +113,7 @@ def test_paired_replicates_are_differences_of_independent_reports(sites_data):
         np.testing.assert_allclose(cells["low"], low)
         np.testing.assert_allclose(cells["high"], high)
         np.testing.assert_allclose(
-            cells["p_value"], (1 + (expected >= 0).sum(axis=0)) / (1 + 200)
+            cells["p_value"], (1 + (expected >= 0).sum(axis=0)) / (1 + 400)
         )
         np.testing.assert_allclose(
             comparison.overall.loc[metric, "difference"],
@@ -125,7 +125,7 @@ def test_same_seed_int_and_random_state_instance_pair_both_models(sites_data):
     X, y, groups = sites_data
     model = LogisticRegression().fit(X, y)
     comparison = compare_partitions(
-        model, model, X, y, groups, n_boot=50, random_state=np.random.RandomState(3)
+        model, model, X, y, groups, n_boot=400, random_state=np.random.RandomState(3)
     )
     assert (comparison.replicates("accuracy").to_numpy() == 0).all()
 
@@ -135,7 +135,7 @@ def test_candidate_equal_to_baseline_differs_by_exactly_zero(sites_data):
     model = LogisticRegression().fit(X, y)
     comparison = compare_partitions(
         model, clone(model).fit(X, y), X, y, groups,
-        metrics=["accuracy", "log_loss", "f1"], n_boot=100, random_state=0,
+        metrics=["accuracy", "log_loss", "f1"], n_boot=400, random_state=0,
     )  # fmt: skip
     assert isinstance(comparison, PartitionComparison)
     for metric in comparison.metrics:
@@ -157,7 +157,7 @@ def test_candidate_worse_on_one_site_is_caught_there_only(sites_data):
     candidate = OneSiteWorse(LogisticRegression(), site=2).fit(X, y)  # "east"
     comparison = compare_partitions(
         baseline, candidate, X, y, groups, metrics=["accuracy", "log_loss"],
-        n_boot=300, random_state=0,
+        n_boot=400, random_state=0,
     )  # fmt: skip
     assert not comparison.passed
     regressed = comparison.by_partition.xs("regressed", axis=1, level="field")
@@ -168,7 +168,7 @@ def test_candidate_worse_on_one_site_is_caught_there_only(sites_data):
     # A tolerance larger than the drop lets it through.
     drop = -comparison.by_partition.loc["east", ("accuracy", "difference")]
     lenient = compare_partitions(
-        baseline, candidate, X, y, groups, n_boot=300, tolerance=drop + 0.1,
+        baseline, candidate, X, y, groups, n_boot=400, tolerance=drop + 0.1,
         random_state=0,
     )  # fmt: skip
     assert lenient.passed
@@ -179,7 +179,7 @@ def test_partitions_below_min_size_are_not_tested(sites_data):
     baseline = OneSiteWorse(LogisticRegression()).fit(X, y)
     candidate = OneSiteWorse(LogisticRegression(), site=2).fit(X, y)
     comparison = compare_partitions(
-        baseline, candidate, X, y, groups, n_boot=200, random_state=0,
+        baseline, candidate, X, y, groups, n_boot=400, random_state=0,
         min_partition_size=10_000,
     )  # fmt: skip
     assert comparison.passed
@@ -214,14 +214,14 @@ def test_false_discoveries_are_controlled_when_models_are_equally_good():
     n_trials, accuracy = 200, np.linspace(0.6, 0.9, 10)
     monte_carlo = 3 * np.sqrt(ALPHA * (1 - ALPHA) / n_trials)
     any_flag = [
-        _simulated_trial(rng, accuracy, np.zeros(10), 100, 200, seed).any()
+        _simulated_trial(rng, accuracy, np.zeros(10), 100, 400, seed).any()
         for seed in range(n_trials)
     ]
     assert np.mean(any_flag) <= ALPHA + monte_carlo
     drop = np.where(np.arange(10) < 2, 0.25, 0.0)  # partitions 0, 1 truly worse
     proportions, found = [], []
     for seed in range(n_trials):
-        flagged = _simulated_trial(rng, accuracy, drop, 100, 200, seed)
+        flagged = _simulated_trial(rng, accuracy, drop, 100, 400, seed)
         proportions.append(flagged[2:].sum() / max(flagged.sum(), 1))
         found.append(flagged[:2].mean())
     assert np.mean(proportions) <= ALPHA + monte_carlo
@@ -238,7 +238,7 @@ def test_any_fitted_sklearn_estimator_works(sites_data, as_frame):
     dummy = DummyClassifier(strategy="stratified", random_state=0).fit(X, y)
     comparison = compare_partitions(
         dummy, pipeline, X, y, groups, metrics=["accuracy", "roc_auc"],
-        n_boot=100, random_state=1,
+        n_boot=400, random_state=1,
     )  # fmt: skip
     expected = score_partitions(pipeline, X, y, groups, metrics=["accuracy"])
     np.testing.assert_array_equal(
@@ -256,7 +256,7 @@ def test_regressors_compare_on_losses_with_positive_is_better(sites_data):
     poor = Ridge(alpha=1e4).fit(X[:, :3], target)  # shrunk: worse everywhere
     comparison = compare_partitions(
         good, poor, X[:, :3], target, groups, metrics="mean_squared_error",
-        n_boot=100, random_state=0,
+        n_boot=400, random_state=0,
     )  # fmt: skip
     cells = comparison.by_partition["mean_squared_error"]
     assert (cells["difference"] < 0).all()
@@ -270,7 +270,7 @@ def test_plot_shows_differences_worst_first_with_regressions(sites_data, tmp_pat
     baseline = OneSiteWorse(LogisticRegression()).fit(X, y)
     candidate = OneSiteWorse(LogisticRegression(), site=2).fit(X, y)
     comparison = compare_partitions(
-        baseline, candidate, X, y, groups, n_boot=200, random_state=0,
+        baseline, candidate, X, y, groups, n_boot=400, random_state=0,
         tolerance=0.01,
     )  # fmt: skip
     ax = comparison.plot("accuracy")
@@ -288,7 +288,7 @@ def test_html_and_repr_escape_labels_and_say_the_verdict(sites_data):
     baseline = OneSiteWorse(LogisticRegression()).fit(X, y)
     candidate = OneSiteWorse(LogisticRegression(), site=4).fit(X, y)
     comparison = compare_partitions(
-        baseline, candidate, X, y, groups, n_boot=200, random_state=0
+        baseline, candidate, X, y, groups, n_boot=400, random_state=0
     )
     text = comparison._repr_html_()
     assert "FAILED" in text.split("</p>")[0]

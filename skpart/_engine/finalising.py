@@ -88,6 +88,7 @@ def build_report(
         boot = bootstrap_results(
             {name: values[name][1:] for name in names},
             {name: overall[name][1:] for name in names},
+            point={name: values[name][0] for name in names},
             partition_labels=partition_labels,
             reliable=n_samples >= min_partition_size,  # the report's `reliable`
             greater_is_better=greater_is_better,
@@ -144,14 +145,21 @@ def _warn_loose_bins(report: PartitionReport, final, pooled) -> None:
 
 
 def _warn_too_few(boot) -> None:
-    if boot.too_few:
-        described = "; ".join(
-            f"{metric!r} on {truncate(labels)}"
-            for metric, labels in boot.too_few.items()
+    parts = [
+        f"{metric!r} on {truncate(labels)}"
+        for metric, labels in boot.too_few.items()
+        if labels
+    ]
+    if boot.summary_too_few:
+        parts.append(
+            f"the summary's aggregates of {truncate(boot.summary_too_few)} "
+            "(a replicate in which any partition the summary counts is "
+            "undefined is undefined for them)"
         )
+    if parts:
         warn(
             "Fewer than 90% of the bootstrap replicates are defined, so the "
-            f"interval is NaN, for {described} (small partitions, or one class "
-            "in many replicates). Merge small partitions or raise "
+            f"interval is NaN, for {'; '.join(parts)} (small partitions, or one "
+            "class in many replicates). Merge small partitions or raise "
             "min_partition_size."
         )

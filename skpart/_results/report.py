@@ -198,7 +198,9 @@ class PartitionReport:
         partitions with a defined (non-NaN) value; ``worst`` is the minimum of
         a score, the maximum of a loss. With a bootstrap it gains
         ``worst_low``, ``worst_high``, ``gap_low``, ``gap_high``,
-        ``mean_low`` and ``mean_high``.
+        ``mean_low``, ``mean_high`` and ``worst_share`` (the share of
+        replicates in which ``worst_partition`` is the worst), each over
+        the same partitions (docs: "Uncertainty").
         """
         return self._summary
 
