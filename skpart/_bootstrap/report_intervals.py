@@ -2,9 +2,10 @@
 
 The engine hands over every metric's values per (replicate, partition);
 this module turns them into the report's ``intervals``,
-``overall_intervals`` and the summary's ``worst_low`` ... ``mean_high``
-(each aggregate recomputed on every replicate, over the partitions the
-point summary counts).
+``overall_intervals`` and the summary's ``worst_low`` ... ``worst_share``,
+over the partitions the point summary counts: ``worst`` and ``gap`` bounded
+by a simultaneous band over those partitions, ``mean`` by the percentile
+interval of the replicate means.
 """
 
 from __future__ import annotations
@@ -14,10 +15,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .bands import gap_bounds, simultaneous_band, worst_bounds
 from .resampling import percentile_intervals
 
-#: Aggregates recomputed on each replicate, in the summary's column order.
-REPLICATED_AGGREGATES = ("worst", "gap", "mean")
+#: The summary's interval columns, in order.
+SUMMARY_INTERVAL_COLUMNS = (
+    "worst_low",
+    "worst_high",
+    "gap_low",
+    "gap_high",
+    "mean_low",
+    "mean_high",
+    "worst_share",
+)
+#: Smallest share of defined replicates that gives an interval.
+MIN_DEFINED = 0.9
 
 
 @dataclass(frozen=True)
@@ -86,20 +98,13 @@ def bootstrap_results(
     rows = []
     for metric, values in replicates.items():
         counted = _counted(point[metric], reliable)
-        aggregates = _replicate_aggregates(
-            values[:, counted], greater_is_better[metric]
+        row = _summary_row(
+            values[:, counted],
+            point[metric][counted],
+            greater_is_better[metric],
+            confidence_level,
         )
-        row = {}
-        for name in REPLICATED_AGGREGATES:
-            bounds = percentile_intervals(aggregates[name], confidence_level)
-            row[f"{name}_low"], row[f"{name}_high"] = (
-                float(bounds.low),
-                float(bounds.high),
-            )
-        row["worst_share"] = _worst_share(
-            values[:, counted], point[metric][counted], greater_is_better[metric]
-        )
-        if counted.any() and bool(bounds.too_few_defined):
+        if counted.any() and np.isnan(row["mean_low"]):
             summary_too_few.append(metric)
         rows.append(row)
     summary_intervals = pd.DataFrame(
@@ -122,36 +127,46 @@ def _counted(point: np.ndarray, reliable: np.ndarray) -> np.ndarray:
     return reliable & ~np.isnan(point)
 
 
-def _replicate_aggregates(values: np.ndarray, greater_is_better: bool) -> dict:
-    """``worst``, ``gap`` and ``mean`` over the counted partitions, per replicate.
+def _summary_row(
+    values: np.ndarray,
+    point: np.ndarray,
+    greater_is_better: bool,
+    confidence_level: float,
+) -> dict:
+    """Return the summary's interval columns of one metric (counted partitions).
 
-    A replicate in which any counted partition is undefined is undefined for
-    every aggregate: leaving that partition out would aggregate another set
-    of partitions than the point summary does.
+    ``worst`` and ``gap`` are bounded by a simultaneous band over the
+    partitions (:mod:`skpart._bootstrap.bands`), ``mean`` by the percentile
+    interval of the replicate means. A replicate in which any counted
+    partition is undefined is left out of all three (leaving the partition
+    out instead would aggregate another set of partitions than the point
+    summary does); with fewer than 90% of the replicates left, all are NaN.
     """
-    if not values.shape[1]:
-        nan = np.full(len(values), np.nan)
-        return {"worst": nan, "gap": nan, "mean": nan}
-    # NaN propagates through min, max and mean: exactly the rule above.
-    smallest, largest = values.min(axis=1), values.max(axis=1)
-    worst = smallest if greater_is_better else largest
-    return {"worst": worst, "gap": largest - smallest, "mean": values.mean(axis=1)}
+    row = dict.fromkeys(SUMMARY_INTERVAL_COLUMNS, np.nan)
+    if not point.size:
+        return row
+    defined = ~np.isnan(values).any(axis=1)
+    # NaN propagates through the mean: the rule above, for the quantiles.
+    means = values.mean(axis=1)
+    bounds = percentile_intervals(means, confidence_level, min_defined=MIN_DEFINED)
+    if bool(bounds.too_few_defined):
+        return row
+    row["mean_low"], row["mean_high"] = float(bounds.low), float(bounds.high)
+    band = simultaneous_band(values[defined], point, confidence_level)
+    row["worst_low"], row["worst_high"] = worst_bounds(band, greater_is_better)
+    row["gap_low"], row["gap_high"] = gap_bounds(band)
+    row["worst_share"] = _worst_share(values[defined], point, greater_is_better)
+    return row
 
 
 def _worst_share(
     values: np.ndarray, point: np.ndarray, greater_is_better: bool
 ) -> float:
-    """Share of the defined replicates whose worst is the named worst partition.
+    """Share of the replicates whose worst is the named worst partition.
 
     The named worst is the summary's ``worst_partition`` (the first of the
     worst values); a replicate in which it ties for worst counts.
     """
-    if not point.size:
-        return float("nan")
-    defined = ~np.isnan(values).any(axis=1)
-    if not defined.any():
-        return float("nan")
-    values = values[defined]
     named = int(np.argmin(point) if greater_is_better else np.argmax(point))
     worst = values.min(axis=1) if greater_is_better else values.max(axis=1)
     return float(np.mean(values[:, named] == worst))
