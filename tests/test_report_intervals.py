@@ -236,3 +236,85 @@ def test_gap_and_worst_intervals_cover_the_truth_in_a_simulation():
     gap, worst = _gap_coverage(50, seed=11)
     assert gap >= 0.86
     assert worst >= 0.86
+
+
+def test_n_effective_is_rows_kish_or_the_rarer_class():
+    rng = np.random.default_rng(6)
+    groups = np.repeat(["a", "b", "c"], [50, 80, 120])
+    y = (rng.random(groups.size) < 0.3).astype(int)
+    y_pred = np.where(rng.random(groups.size) < 0.8, y, 1 - y)
+    weight = rng.gamma(0.5, size=groups.size)
+    kwargs = dict(metrics="accuracy", n_boot=400, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PartitionMetricWarning)
+        plain = metrics_by_partition(y, y_pred, groups, **kwargs)
+        weighted = metrics_by_partition(
+            y, y_pred, groups, sample_weight=weight, **kwargs
+        )
+        balanced = metrics_by_partition(
+            y, y_pred, groups, sample_weight="balanced", **kwargs
+        )
+    assert list(plain.by_partition.columns)[-2:] == ["reliable", "n_effective"]
+    for label in "abc":
+        rows = groups == label
+        w = weight[rows]
+        assert plain.by_partition.loc[label, "n_effective"] == rows.sum()
+        assert weighted.by_partition.loc[label, "n_effective"] == pytest.approx(
+            w.sum() ** 2 / (w * w).sum(), rel=1e-12
+        )
+        assert balanced.by_partition.loc[label, "n_effective"] == min(
+            np.bincount(y[rows], minlength=2)
+        )
+    no_boot = metrics_by_partition(y, y_pred, groups, metrics="accuracy")
+    assert "n_effective" not in no_boot.by_partition.columns
+    # Merged accumulators of disjoint rows know the same sizes.
+    parts = [
+        PartitionMetrics(["accuracy"], n_boot=400, random_state=0).update(
+            y[s], y_pred[s], groups[s], sample_weight=weight[s], row_offset=s.start
+        )
+        for s in (slice(0, 100), slice(100, 250))
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PartitionMetricWarning)
+        merged = parts[0].merge(parts[1]).result()
+    np.testing.assert_allclose(
+        merged.by_partition["n_effective"], weighted.by_partition["n_effective"]
+    )
+
+
+def test_an_all_right_partition_gets_the_wilson_interval_not_a_point():
+    # 16 rows all right: every replicate is 1, the percentile interval [1, 1].
+    with pytest.warns(
+        PartitionMetricWarning, match=r"\['small'\] have an effective size below"
+    ):
+        report = metrics_by_partition(
+            np.r_[np.ones(16), np.tile([0, 1], 50)].astype(int),
+            np.r_[np.ones(16), np.tile([0, 0], 50)].astype(int),
+            np.repeat(["small", "large"], [16, 100]),
+            metrics="accuracy", n_boot=400, random_state=0,
+        )  # fmt: skip
+    from scipy.stats import binomtest
+
+    wilson = binomtest(16, 16).proportion_ci(0.95, method="wilson")
+    low, high = report.intervals.loc["small", "accuracy"]
+    assert low == pytest.approx(wilson.low, rel=1e-9)
+    assert high == pytest.approx(wilson.high, rel=1e-9)
+    row = report.summary.loc["accuracy"]
+    assert row["worst_low"] <= 0.5 <= row["worst_high"]
+
+
+def test_per_partition_accuracy_intervals_cover_at_the_boundary():
+    # 300 partitions of 20 rows at a true accuracy of 0.95: a third are all
+    # right. The percentile intervals covered 0.65 here, a third of zero width.
+    rng = np.random.default_rng(12)
+    groups = np.repeat(np.arange(300), 20)
+    y = rng.integers(0, 2, groups.size)
+    y_pred = np.where(rng.random(groups.size) < 0.95, y, 1 - y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PartitionMetricWarning)
+        report = metrics_by_partition(
+            y, y_pred, groups, metrics="accuracy", n_boot=400, random_state=0
+        )
+    low, high = report.intervals["accuracy"].to_numpy().T
+    assert np.mean((low <= 0.95) & (0.95 <= high)) >= 0.88  # MC error 0.013
+    assert np.mean(low == high) == 0

@@ -12,7 +12,8 @@ value of partition ``p`` on the data, ``theta*_bp`` its value in replicate
 
 ``T_b = max_p |theta*_bp - theta_p| / se_p``,
 
-``c`` the ``confidence_level`` quantile of the ``T_b`` and the band
+``c`` the ``confidence_level`` quantile of the ``T_b`` (at least the
+normal quantile of one two-sided interval) and the band
 ``theta_p +- c se_p``. Where all partitions lie in their band, the true
 worst lies between the smallest lower and the smallest upper end (for a
 score), and the true gap between ``max(0, max lower - min upper)`` and
@@ -43,8 +44,7 @@ def simultaneous_band(
     point: np.ndarray,
     confidence_level: float,
     *,
-    se_floor: np.ndarray | None = None,
-    limits: tuple[float, float] | None = None,
+    stuck_sizes: np.ndarray | None = None,
 ) -> Band:
     """Studentised max-type band over the columns of ``replicates``.
 
@@ -57,12 +57,12 @@ def simultaneous_band(
         The values on the data.
     confidence_level : float
         Simultaneous coverage of the band.
-    se_floor : ndarray of shape (P,), default=None
-        Smallest standard error per partition, where the replicates cannot
-        vary (a proportion at 0 or 1); None: the replicates' own.
-    limits : (float, float), default=None
-        Range the values can take (``(0, 1)`` for proportions); the band is
-        clipped to it.
+    stuck_sizes : ndarray of shape (P,), default=None
+        For a proportion: the effective size of each partition whose
+        replicates cannot vary (its value at 0 or 1), NaN elsewhere. Those
+        partitions get Agresti and Coull's standard error as a floor and at
+        least the Wilson interval at the band's per-partition level; the
+        band is clipped to [0, 1]. None: not a proportion.
 
     Returns
     -------
@@ -78,17 +78,29 @@ def simultaneous_band(
     2.4
     """
     se = replicates.std(axis=0, ddof=1)
-    if se_floor is not None:
-        se = np.fmax(se, se_floor)
+    stuck = None
+    if stuck_sizes is not None:
+        stuck = ~np.isnan(stuck_sizes)
+        floor = proportion_se(point, stuck_sizes, confidence_level)
+        se = np.where(stuck, np.fmax(se, floor), se)
     deviation = np.abs(replicates - point)
     with np.errstate(divide="ignore", invalid="ignore"):
         studentised = deviation / se
     # A partition whose replicates never move (se 0) adds nothing to the max.
     studentised[:, se == 0] = 0.0
     critical = float(np.quantile(studentised.max(axis=1), confidence_level))
+    # Never narrower than one partition's normal interval: where replicates
+    # cannot vary (a proportion at 0 or 1) the max statistic is 0.
+    normal = NormalDist()
+    critical = max(critical, normal.inv_cdf((1 + confidence_level) / 2))
     low, high = point - critical * se, point + critical * se
-    if limits is not None:
-        low, high = np.clip(low, *limits), np.clip(high, *limits)
+    if stuck is not None:
+        # Each partition of the band holds at the level 2 Phi(c) - 1.
+        level = 2 * normal.cdf(critical) - 1
+        wilson_low, wilson_high = wilson_interval(point, stuck_sizes, level)
+        low = np.where(stuck, np.fmin(low, wilson_low), low)
+        high = np.where(stuck, np.fmax(high, wilson_high), high)
+        low, high = np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
     return Band(low, high, critical)
 
 

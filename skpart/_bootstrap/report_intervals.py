@@ -15,7 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .bands import gap_bounds, simultaneous_band, worst_bounds
+from .bands import (
+    gap_bounds,
+    simultaneous_band,
+    wilson_interval,
+    worst_bounds,
+)
 from .resampling import percentile_intervals
 
 #: The summary's interval columns, in order.
@@ -55,6 +60,7 @@ def bootstrap_results(
     reliable: np.ndarray,
     greater_is_better: dict[str, bool],
     confidence_level: float,
+    proportion_sizes: dict[str, np.ndarray] | None = None,
 ) -> Bootstrap:
     """Intervals of every metric per partition, pooled and aggregated.
 
@@ -71,14 +77,26 @@ def bootstrap_results(
     reliable : ndarray of bool of shape (P,)
     greater_is_better : dict of str to bool
     confidence_level : float
+    proportion_sizes : dict of str to ndarray of shape (P,), default=None
+        For the metrics that are proportions, the effective rows each
+        partition's value is a share of: where the replicates cannot vary
+        (the value at 0 or 1, or a zero-width percentile interval), the
+        partition's interval is widened to hold the Wilson interval at that
+        size, and the band's standard error kept at least Agresti and
+        Coull's.
 
     Returns
     -------
     Bootstrap
     """
-    columns, too_few, summary_too_few = {}, {}, []
+    proportion_sizes = proportion_sizes or {}
+    columns, too_few, summary_too_few, stuck = {}, {}, [], {}
     for metric, values in replicates.items():
         low, high, lacking = percentile_intervals(values, confidence_level, axis=0)
+        if metric in proportion_sizes:
+            low, high, stuck[metric] = _leave_the_boundary(
+                low, high, point[metric], proportion_sizes[metric], confidence_level
+            )
         columns[(metric, "low")], columns[(metric, "high")] = low, high
         # Only the partitions the summary counts are named: the others are
         # either below min_partition_size or undefined (warned about apart).
@@ -98,11 +116,13 @@ def bootstrap_results(
     rows = []
     for metric, values in replicates.items():
         counted = _counted(point[metric], reliable)
+        sizes = stuck.get(metric)
         row = _summary_row(
             values[:, counted],
             point[metric][counted],
             greater_is_better[metric],
             confidence_level,
+            stuck_sizes=None if sizes is None else sizes[counted],
         )
         if counted.any() and np.isnan(row["mean_low"]):
             summary_too_few.append(metric)
@@ -132,6 +152,8 @@ def _summary_row(
     point: np.ndarray,
     greater_is_better: bool,
     confidence_level: float,
+    *,
+    stuck_sizes: np.ndarray | None = None,
 ) -> dict:
     """Return the summary's interval columns of one metric (counted partitions).
 
@@ -152,11 +174,36 @@ def _summary_row(
     if bool(bounds.too_few_defined):
         return row
     row["mean_low"], row["mean_high"] = float(bounds.low), float(bounds.high)
-    band = simultaneous_band(values[defined], point, confidence_level)
+    band = simultaneous_band(
+        values[defined], point, confidence_level, stuck_sizes=stuck_sizes
+    )
     row["worst_low"], row["worst_high"] = worst_bounds(band, greater_is_better)
     row["gap_low"], row["gap_high"] = gap_bounds(band)
     row["worst_share"] = _worst_share(values[defined], point, greater_is_better)
     return row
+
+
+def _leave_the_boundary(
+    low: np.ndarray,
+    high: np.ndarray,
+    point: np.ndarray,
+    size: np.ndarray,
+    confidence_level: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Widen a proportion's intervals where its replicates cannot vary.
+
+    At 0 or 1 (16 rows all right), or where the percentile interval has
+    zero width, every replicate repeats the value and the interval would
+    claim certainty; there the interval becomes the hull of itself and the
+    Wilson interval at the effective size. Returns the bounds and, for the
+    band, the effective size of those partitions (NaN elsewhere).
+    """
+    stuck = (low == high) | (point == 0) | (point == 1)
+    stuck &= ~np.isnan(low) & (size > 0)
+    wilson_low, wilson_high = wilson_interval(point, size, confidence_level)
+    low = np.where(stuck, np.fmin(low, wilson_low), low)
+    high = np.where(stuck, np.fmax(high, wilson_high), high)
+    return low, high, np.where(stuck, size, np.nan)
 
 
 def _worst_share(

@@ -61,6 +61,9 @@ class AccumulatorState:
         # row's multiplicities by position, so merged positions must not meet.
         self.spans: list[tuple[int, int]] = []
         self.memory_warned = False
+        # Sum of squared row weights per partition (by accumulation code):
+        # Kish's effective size, (sum w)^2 / sum w^2, needs it.
+        self.weight_squares = np.zeros(0)
 
     def add(
         self,
@@ -91,6 +94,8 @@ class AccumulatorState:
         self.n_batches += 1
         self.n_rows += codes.shape[0]
         self.spans.append((start, start + codes.shape[0]))
+        squares = None if weight is None else weight * weight
+        self._add_weight_squares(np.bincount(codes, weights=squares))
 
     def merge(self, other: AccumulatorState, plan: ScoringPlan) -> None:
         """Add ``other``'s statistics and rows (a copy: it is changed too).
@@ -125,6 +130,18 @@ class AccumulatorState:
         self.n_batches += other.n_batches
         self.n_rows += other.n_rows
         self.spans.extend(other.spans)
+        theirs = np.zeros(len(labels))
+        theirs[codes_map[: len(other.weight_squares)]] = other.weight_squares
+        self._add_weight_squares(theirs)
+
+    def _add_weight_squares(self, squares: np.ndarray) -> None:
+        """Add squared weights per partition code, growing to every partition."""
+        size = max(self.partitions.n_partitions, len(squares))
+        if len(self.weight_squares) < size:
+            self.weight_squares = np.pad(
+                self.weight_squares, (0, size - len(self.weight_squares))
+            )
+        self.weight_squares[: len(squares)] += squares
 
     def projected_rank_bytes(
         self, plan: ScoringPlan, n_rows: int, *, weighted: bool = False

@@ -108,7 +108,12 @@ class PartitionReport:
 
     @property
     def by_partition(self) -> pd.DataFrame:
-        """One row per partition: the metrics, then n_samples, weight, reliable."""
+        """One row per partition: the metrics, then n_samples, weight, reliable.
+
+        With a bootstrap, also ``n_effective``: the size its intervals'
+        accuracy depends on (the rarer class's rows under balanced weights,
+        Kish's ``(sum w)^2 / sum w^2`` under row weights, else its rows).
+        """
         return self._by_partition
 
     @property
@@ -228,6 +233,7 @@ class PartitionReport:
         greater_is_better: Mapping[str, bool],
         min_partition_size: int = 1,
         bootstrap: Bootstrap | None = None,
+        n_effective: np.ndarray | None = None,
     ) -> PartitionReport:
         """Build a report from per-partition arrays (cheap: one DataFrame).
 
@@ -247,6 +253,9 @@ class PartitionReport:
             Partitions with fewer rows are not ``reliable``.
         bootstrap : Bootstrap, default=None
             The bootstrap's replicates and intervals; None without one.
+        n_effective : ndarray of shape (n_partitions,), default=None
+            Each partition's effective size (with a bootstrap), added to
+            ``by_partition`` after ``reliable``; None: no such column.
 
         Returns
         -------
@@ -259,6 +268,7 @@ class PartitionReport:
             weight=weight,
             overall=overall,
             min_partition_size=min_partition_size,
+            n_effective=n_effective,
         )
         return cls(
             by_partition,
