@@ -318,3 +318,22 @@ def test_per_partition_accuracy_intervals_cover_at_the_boundary():
     low, high = report.intervals["accuracy"].to_numpy().T
     assert np.mean((low <= 0.95) & (0.95 <= high)) >= 0.88  # MC error 0.013
     assert np.mean(low == high) == 0
+
+
+def test_the_warning_counts_an_auc_by_its_rarer_class_not_its_rows():
+    # 200 rows, 10 positives: n_effective is 200, but the AUC rests on 10.
+    rng = np.random.default_rng(2)
+    y = np.r_[np.ones(10), np.zeros(190), rng.integers(0, 2, 200)].astype(int)
+    groups = np.repeat(["rare", "even"], 200)
+    score = np.clip(0.3 * y + rng.random(400) * 0.7, 0, 1)
+    kwargs = dict(y_proba=score, n_boot=400, random_state=0)
+    with pytest.warns(PartitionMetricWarning, match=r"1 partition\(s\) \['rare'\]"):
+        report = metrics_by_partition(
+            y, (score > 0.5).astype(int), groups, metrics="roc_auc", **kwargs
+        )
+    assert report.by_partition.loc["rare", "n_effective"] == 200
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PartitionMetricWarning)
+        metrics_by_partition(
+            y, (score > 0.5).astype(int), groups, metrics="accuracy", **kwargs
+        )
