@@ -114,7 +114,7 @@ report = score_partitions(
     y_test,
     g_test,
     metrics=RATES,
-    n_boot=300,
+    n_boot=400,
     random_state=0,
 )
 print("Rates per partition (test rows):")

@@ -54,13 +54,21 @@ def test_batches_give_the_in_memory_report(data, container, size):
 def test_bootstrap_intervals_do_not_depend_on_the_batching(data):
     model, X, y, groups = data
     expected = score_partitions(
-        model, X, y, groups, metrics=METRICS, n_boot=30, random_state=3
+        model,
+        X,
+        y,
+        groups,
+        metrics=METRICS,
+        n_boot=40,
+        confidence_level=0.5,
+        random_state=3,
     )
     actual = score_partitions(
         model,
         batches_of(X, y, groups, 433),
         metrics=METRICS,
-        n_boot=30,
+        n_boot=40,
+        confidence_level=0.5,
         random_state=3,
     )
     assert_same_report(actual, expected)
@@ -227,10 +235,17 @@ def test_tf_dataset_with_bytes_groups_gives_the_in_memory_report(data, tf):
     model, X, y, groups = data
     dataset = tf.data.Dataset.from_tensor_slices((X, y, groups)).batch(512)
     expected = score_partitions(
-        model, X, y, groups, metrics=METRICS, n_boot=10, random_state=0
+        model,
+        X,
+        y,
+        groups,
+        metrics=METRICS,
+        n_boot=40,
+        confidence_level=0.5,
+        random_state=0,
     )
     actual = score_partitions(
-        model, dataset, metrics=METRICS, n_boot=10, random_state=0
+        model, dataset, metrics=METRICS, n_boot=40, confidence_level=0.5, random_state=0
     )
     assert actual.by_partition.index.tolist() == ["east", "north", "south", "west"]
     assert_same_report(actual, expected)

@@ -168,7 +168,7 @@ def test_bootstrap_is_refused_with_what_to_do():
     with pytest.raises(
         ValueError, match=r"no bootstrap intervals.*'roc_auc' with n_boot"
     ):
-        PartitionMetrics(METRICS, classes=[0, 1], n_boot=100)
+        PartitionMetrics(METRICS, classes=[0, 1], n_boot=400)
 
 
 def test_multiclass_is_refused_as_binary_only():

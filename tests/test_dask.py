@@ -169,13 +169,21 @@ def test_on_a_cluster_report_and_intervals_equal_in_memory(client, data):
     X, y, groups = data
     model = LogisticRegression().fit(X, y)
     expected = score_partitions(
-        model, X, y, groups, metrics=METRICS, n_boot=40, random_state=7
+        model,
+        X,
+        y,
+        groups,
+        metrics=METRICS,
+        n_boot=40,
+        confidence_level=0.5,
+        random_state=7,
     )
     actual = score_partitions(
         model,
         *dask_arrays(X, y, groups),
         metrics=METRICS,
         n_boot=40,
+        confidence_level=0.5,
         random_state=7,
     )
     assert_same_report(actual, expected)
@@ -229,7 +237,14 @@ def test_a_worker_killed_mid_computation_still_gives_the_exact_report(client, da
     X, y, groups = data
     model = SlowClassifier().fit(X, y)
     expected = score_partitions(
-        model, X, y, groups, metrics=METRICS, n_boot=20, random_state=1
+        model,
+        X,
+        y,
+        groups,
+        metrics=METRICS,
+        n_boot=40,
+        confidence_level=0.5,
+        random_state=1,
     )
     victim = sorted(client.scheduler_info()["workers"])[0]
     pid = client.run(os.getpid, workers=[victim])[victim]
@@ -250,7 +265,8 @@ def test_a_worker_killed_mid_computation_still_gives_the_exact_report(client, da
         model,
         *dask_arrays(X, y, groups, chunk=250),  # 20 blocks of 0.15 s
         metrics=METRICS,
-        n_boot=20,
+        n_boot=40,
+        confidence_level=0.5,
         random_state=1,
     )
     killer.join()
@@ -281,7 +297,8 @@ def test_dask_dataframe_partitions_give_the_in_memory_report(client, data, dd):
             table["target"],
             table["site"],
             metrics=METRICS,
-            n_boot=20,
+            n_boot=40,
+            confidence_level=0.5,
             random_state=0,
         )
         for table in (frame, ddf)

@@ -153,11 +153,11 @@ def test_overall_replicates_hold_the_pooled_replicates_behind_the_intervals():
     y_true, y_pred = rng.integers(0, 2, 200), rng.integers(0, 2, 200)
     groups = rng.choice(["a", "b", "c"], 200)
     report = metrics_by_partition(
-        y_true, y_pred, groups, metrics=["accuracy", "f1"], n_boot=200,
+        y_true, y_pred, groups, metrics=["accuracy", "f1"], n_boot=400,
         random_state=0,
     )  # fmt: skip
     replicates = report.overall_replicates
-    assert replicates.shape == (200, 2)
+    assert replicates.shape == (400, 2)
     assert list(replicates.columns) == ["accuracy", "f1"]
     assert replicates.index.name == "replicate"
     expected = np.nanquantile(replicates.to_numpy(), [0.025, 0.975], axis=0).T

@@ -129,7 +129,7 @@ def compare_partitions(
     >>> candidate = LogisticRegression().fit(X, y)
     >>> comparison = compare_partitions(
     ...     baseline, candidate, X, y, groups, metrics=["accuracy", "log_loss"],
-    ...     n_boot=200, random_state=0)
+    ...     n_boot=400, random_state=0)
     >>> comparison.passed
     True
     >>> len(comparison.regressions)

@@ -6,28 +6,13 @@ projected size of the record here, before it outgrows its share of memory.
 
 from __future__ import annotations
 
-import os
-
 from .._messages import warn
 from .accumulator import PartitionMetrics
+from .machine import total_memory
 
 #: Share of the machine's memory the rank metrics' record may take before a
 #: warning says so (the record is exact, so it grows with the rows).
 RANK_MEMORY_SHARE = 0.25
-
-
-def total_memory() -> int | None:
-    """Physical memory of the machine in bytes (psutil if installed)."""
-    try:
-        import psutil
-    except ImportError:
-        pass
-    else:
-        return int(psutil.virtual_memory().total)
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        return None
 
 
 class RankMemoryGuard:

@@ -15,11 +15,16 @@ import pandas as pd
 
 from .._inputs.groups import PartitionCodebook, Partitions
 from .._inputs.targets import ClassCodebook
-from .._messages import truncate
+from .._messages import truncate, warn
 from .._metrics.batch_sums import Batch
-from .._metrics.statistics import Statistics
+from .._metrics.statistics import SCORE_BINS, Statistics
+from . import machine
 from .batch_targets import Targets
 from .plan import ScoringPlan
+
+#: Share of the machine's memory the bootstrap's replicates may take before a
+#: warning says so, ahead of allocating them.
+REPLICATE_MEMORY_SHARE = 0.25
 
 
 class AccumulatorState:
@@ -52,6 +57,13 @@ class AccumulatorState:
         self.rows: list[dict] = []
         self.n_batches = 0
         self.n_rows = 0
+        # [start, stop) row positions of each batch: the bootstrap draws a
+        # row's multiplicities by position, so merged positions must not meet.
+        self.spans: list[tuple[int, int]] = []
+        self.memory_warned = False
+        # Sum of squared row weights per partition (by accumulation code):
+        # Kish's effective size, (sum w)^2 / sum w^2, needs it.
+        self.weight_squares = np.zeros(0)
 
     def add(
         self,
@@ -81,9 +93,19 @@ class AccumulatorState:
             )
         self.n_batches += 1
         self.n_rows += codes.shape[0]
+        self.spans.append((start, start + codes.shape[0]))
+        squares = None if weight is None else weight * weight
+        self._add_weight_squares(np.bincount(codes, weights=squares))
 
     def merge(self, other: AccumulatorState, plan: ScoringPlan) -> None:
-        """Add ``other``'s statistics and rows (a copy: it is changed too)."""
+        """Add ``other``'s statistics and rows (a copy: it is changed too).
+
+        With a bootstrap, refuses accumulators whose rows share positions:
+        a row's replicate draws depend on its position, so two rows at one
+        position would move together in every replicate.
+        """
+        if plan.n_boot is not None:
+            _check_disjoint(self.spans, other.spans)
         if plan.task == "classification":
             self._align_classes(other)
         codes_map, labels = self.partitions.encode(
@@ -108,6 +130,19 @@ class AccumulatorState:
         self.rows.extend(other.rows)
         self.n_batches += other.n_batches
         self.n_rows += other.n_rows
+        self.spans.extend(other.spans)
+        theirs = np.zeros(len(labels))
+        theirs[codes_map[: len(other.weight_squares)]] = other.weight_squares
+        self._add_weight_squares(theirs)
+
+    def _add_weight_squares(self, squares: np.ndarray) -> None:
+        """Add squared weights per partition code, growing to every partition."""
+        size = max(self.partitions.n_partitions, len(squares))
+        if len(self.weight_squares) < size:
+            self.weight_squares = np.pad(
+                self.weight_squares, (0, size - len(self.weight_squares))
+            )
+        self.weight_squares[: len(squares)] += squares
 
     def projected_rank_bytes(
         self, plan: ScoringPlan, n_rows: int, *, weighted: bool = False
@@ -147,6 +182,10 @@ class AccumulatorState:
             class_map = None
         classification = plan.task == "classification"
         n_classes = self.classes.n_classes if classification else 0
+        if plan.n_boot is not None and not self.memory_warned:
+            self.memory_warned = _warn_replicate_memory(
+                plan, self.stats, n_partitions, n_classes
+            )
         if class_map is not None and len(class_map) == 0:
             class_map = None
         self.stats.grow(n_partitions, n_classes, class_map)
@@ -167,3 +206,60 @@ class AccumulatorState:
         self.stats.grow(self.stats.n_partitions, len(union), my_map)
         their_map = np.searchsorted(union, theirs)
         other.stats.grow(other.stats.n_partitions, len(union), their_map)
+
+
+def _check_disjoint(mine: list[tuple[int, int]], theirs: list[tuple[int, int]]) -> None:
+    """Refuse two sets of row positions that overlap, naming the first overlap."""
+    spans = sorted([(a, b, 0) for a, b in mine] + [(a, b, 1) for a, b in theirs])
+    reach, owner = -1, None
+    for start, stop, side in spans:
+        if start < reach and side != owner:
+            raise ValueError(
+                f"merge: both accumulators hold rows at positions from {start} "
+                f"to {min(stop, reach) - 1}, and the bootstrap draws a row's "
+                "replicates by its position (two rows at one position would "
+                "move together). Give each batch its position in the whole "
+                "data: update(..., row_offset=first_row)."
+            )
+        if stop > reach:
+            reach, owner = stop, side
+
+
+def replicate_bytes(
+    plan: ScoringPlan, stats: Statistics, n_partitions: int, n_classes: int
+) -> float:
+    """Bytes the bootstrap's statistics and values take at this many partitions.
+
+    Each replicate holds every kept statistic per partition; finalising
+    holds about two more copies of them (the weighted and the balanced
+    view) and one value per metric, replicate and partition.
+    """
+    K = n_classes
+    per_partition = 2  # rows and weights
+    per_partition += K if stats.class_rows is not None else 0
+    per_partition += 2 * K * K if stats.confusion is not None else 0
+    per_partition += K if stats.log_loss is not None else 0
+    per_partition += K * K if stats.brier is not None else 0
+    per_partition += K * SCORE_BINS if stats.score_histogram is not None else 0
+    per_partition += 4 if stats.moments is not None else 0
+    per_cell = 8 * (3 * per_partition + len(plan.metrics))
+    return float(stats.n_replicates) * n_partitions * per_cell
+
+
+def _warn_replicate_memory(
+    plan: ScoringPlan, stats: Statistics, n_partitions: int, n_classes: int
+) -> bool:
+    """Warn, before growing, if the replicates would pass their memory share."""
+    memory = machine.total_memory()
+    nbytes = replicate_bytes(plan, stats, n_partitions, n_classes)
+    if memory is None or nbytes <= REPLICATE_MEMORY_SHARE * memory:
+        return False
+    warn(
+        f"The bootstrap's replicates would take about {nbytes / 2**30:.2f} GiB "
+        f"(n_boot={plan.n_boot} x {n_partitions:,} partitions"
+        f"{f' x {n_classes} classes' if n_classes else ''}), more than "
+        f"{REPLICATE_MEMORY_SHARE:.0%} of this machine's memory "
+        f"({memory / 2**30:.1f} GiB). Lower n_boot, score fewer partitions "
+        "at once, or score the metrics without n_boot first."
+    )
+    return True

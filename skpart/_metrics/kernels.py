@@ -417,9 +417,13 @@ def r2(s: Finalised) -> np.ndarray:
     constant = np.broadcast_to(m["y_min"] == m["y_max"], denominator.shape).copy()
     if denominator.shape[0] > 1:
         # A replicate may draw only rows of one value from a varied partition;
-        # its M2 is then rounding noise around the mean.
-        scale = np.maximum(np.abs(m["y_min"]), np.abs(m["y_max"]))
-        noise = s.weight * (64 * np.finfo(np.float64).eps * scale) ** 2
+        # its M2 is then rounding noise: relative noise eps on the sums of
+        # squared deviations (at most W range^2), plus the squared rounding
+        # of the means Chan's merge compares (eps |y|, squared).
+        eps = np.finfo(np.float64).eps
+        spread = m["y_max"] - m["y_min"]
+        size = np.maximum(np.abs(m["y_min"]), np.abs(m["y_max"]))
+        noise = s.weight * (64 * eps) * (spread**2 + 64 * eps * size**2)
         constant[1:] |= denominator[1:] <= noise[1:]
     denominator[constant] = 0.0
     score = np.where(numerator == 0, 1.0, 0.0)

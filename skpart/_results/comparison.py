@@ -84,7 +84,7 @@ class PartitionComparison:
     >>> baseline = DummyClassifier().fit(X, y)
     >>> candidate = LogisticRegression().fit(X, y)
     >>> comparison = compare_partitions(
-    ...     baseline, candidate, X, y, groups, n_boot=200, random_state=0)
+    ...     baseline, candidate, X, y, groups, n_boot=400, random_state=0)
     >>> comparison.passed
     True
     >>> comparison.by_partition[("accuracy", "difference")].tolist()
@@ -248,7 +248,7 @@ class PartitionComparison:
         >>> X, y = [[0], [1]] * 10, [0, 1] * 10
         >>> model = DummyClassifier().fit(X, y)
         >>> comparison = compare_partitions(
-        ...     model, model, X, y, ["a", "b"] * 10, n_boot=50, random_state=0)
+        ...     model, model, X, y, ["a", "b"] * 10, n_boot=400, random_state=0)
         >>> ax = comparison.plot()
         >>> ax.get_xlabel()
         'accuracy: candidate - baseline (higher is better)'

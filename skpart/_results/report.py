@@ -120,7 +120,12 @@ class PartitionReport:
 
     @property
     def by_partition(self) -> pd.DataFrame:
-        """One row per partition: the metrics, then n_samples, weight, reliable."""
+        """One row per partition: the metrics, then n_samples, weight, reliable.
+
+        With a bootstrap, also ``n_effective``: the size its intervals'
+        accuracy depends on (the rarer class's rows under balanced weights,
+        Kish's ``(sum w)^2 / sum w^2`` under row weights, else its rows).
+        """
         return self._by_partition
 
     @property
@@ -242,7 +247,9 @@ class PartitionReport:
         partitions with a defined (non-NaN) value; ``worst`` is the minimum of
         a score, the maximum of a loss. With a bootstrap it gains
         ``worst_low``, ``worst_high``, ``gap_low``, ``gap_high``,
-        ``mean_low`` and ``mean_high``.
+        ``mean_low``, ``mean_high`` and ``worst_share`` (the share of
+        replicates in which ``worst_partition`` is the worst), each over
+        the same partitions (docs: "Uncertainty").
         """
         return self._summary
 
@@ -271,6 +278,7 @@ class PartitionReport:
         min_partition_size: int = 1,
         bootstrap: Bootstrap | None = None,
         sample_weight: str | None = None,
+        n_effective: np.ndarray | None = None,
     ) -> PartitionReport:
         """Build a report from per-partition arrays (cheap: one DataFrame).
 
@@ -292,6 +300,9 @@ class PartitionReport:
             The bootstrap's replicates and intervals; None without one.
         sample_weight : {"balanced", "array"} or None, default=None
             The weighting used; see :attr:`sample_weight`.
+        n_effective : ndarray of shape (n_partitions,), default=None
+            Each partition's effective size (with a bootstrap), added to
+            ``by_partition`` after ``reliable``; None: no such column.
 
         Returns
         -------
@@ -304,6 +315,7 @@ class PartitionReport:
             weight=weight,
             overall=overall,
             min_partition_size=min_partition_size,
+            n_effective=n_effective,
         )
         return cls(
             by_partition,

@@ -28,6 +28,7 @@ def partition_tables(
     weight: np.ndarray,
     overall: Mapping[str, float],
     min_partition_size: int,
+    n_effective: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Build a report's ``by_partition`` and ``overall`` from arrays.
 
@@ -36,7 +37,8 @@ def partition_tables(
     Returns
     -------
     by_partition : DataFrame
-        The metrics (float64), then ``n_samples``, ``weight``, ``reliable``.
+        The metrics (float64), then ``n_samples``, ``weight``, ``reliable``
+        and, when given, ``n_effective``.
     overall : Series
         The pooled values, indexed by metric.
     """
@@ -47,6 +49,8 @@ def partition_tables(
         weight=np.asarray(weight, dtype=np.float64),
         reliable=n_samples >= min_partition_size,
     )
+    if n_effective is not None:
+        columns["n_effective"] = np.asarray(n_effective, dtype=np.float64)
     index = (
         partition_labels
         if isinstance(partition_labels, pd.Index)
