@@ -155,3 +155,15 @@ def test_no_loose_modules_beside_the_layer_folders():
     assert loose == ["__init__.py", "_compat.py", "_messages.py"]
     folders = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists())
     assert folders == sorted(name for names in LAYERS[1:] for name in names)
+
+
+def test_no_class_is_over_300_lines():
+    # STYLE.md: a class past about 300 lines holds two concepts; split it.
+    long = [
+        f"{path.relative_to(PACKAGE.parent)}:{node.name} ({size} lines)"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ClassDef)
+        and (size := node.end_lineno - node.lineno + 1) > 300
+    ]
+    assert long == []

@@ -12,7 +12,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
 
-from skpart import PartitionMetrics, metrics_by_partition, score_partitions
+from skpart import (
+    PartitionMetrics,
+    PartitionReport,
+    metrics_by_partition,
+    score_partitions,
+)
 
 matplotlib.use("Agg")
 
@@ -88,4 +93,9 @@ def test_regressors_are_unweighted_by_default():
 def test_an_unknown_weighting_is_refused():
     report = metrics_by_partition(Y, PRED, GROUPS, metrics="accuracy")
     with pytest.raises(ValueError, match=r"sample_weight='equal' is not a weighting"):
-        report.with_sample_weight("equal")
+        PartitionReport(
+            report.by_partition,
+            report.overall,
+            greater_is_better=report.greater_is_better,
+            sample_weight="equal",
+        )

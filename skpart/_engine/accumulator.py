@@ -288,17 +288,12 @@ class PartitionMetrics:
                 "PartitionMetrics.result() before any rows: call update() with "
                 "at least one batch first."
             )
-        report = build_report(
+        return build_report(
             self._plan,
             self._state,
             min_partition_size=self.min_partition_size,
             confidence_level=self.confidence_level,
         )
-        if self._plan.weighting == "balanced":
-            weighting = "balanced"
-        else:  # row weights in some batch make every row weighted
-            weighting = "array" if self._state.stats.weighted else None
-        return report.with_sample_weight(weighting)
 
     def __repr__(self) -> str:
         return (

@@ -134,6 +134,8 @@ def build_report(
         min_partition_size=min_partition_size,
         bootstrap=boot,
         n_effective=n_effective,
+        # Row weights in any batch make every row weighted.
+        sample_weight="balanced" if balanced else "array" if stats.weighted else None,
     )
     warn_undefined(report, final, errors, metrics)
     if any(m.name == "roc_auc_binned" for m in metrics):

@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .bootstrap_views import check_metric
 from .charts import plot_comparison
 from .html import comparison_html
-from .report import PartitionReport, check_metric
+from .report import PartitionReport
 from .text import comparison_text
 
 #: Fields of each metric in ``by_partition`` and ``overall``, in column order.

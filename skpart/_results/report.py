@@ -6,7 +6,6 @@ there is one, passed in at construction) and renders it.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,27 +14,14 @@ import pandas as pd
 
 from .._bootstrap.report_intervals import Bootstrap
 from .._metrics.fairness import disparities
+from .bootstrap_views import BootstrapViews, check_metric
 from .charts import plot_report
 from .html import report_html
 from .tables import partition_tables, summary_table, tidy_table
 from .text import WEIGHTINGS, report_text
 
 
-def check_metric(metric: str | None, metrics: list[str], holder: str) -> str:
-    """Return ``metric``, or the first of ``metrics`` when None; refuse others.
-
-    ``holder`` names the result in the message ("report", "comparison").
-    """
-    if metric is None:
-        return metrics[0]
-    if metric not in metrics:
-        raise ValueError(
-            f"metric={metric!r} is not in this {holder}; choose one of {metrics}."
-        )
-    return metric
-
-
-class PartitionReport:
+class PartitionReport(BootstrapViews):
     """Metric values per partition, pooled over all rows, and their summary.
 
     Usually built by :func:`metrics_by_partition` or :func:`score_partitions`.
@@ -159,84 +145,6 @@ class PartitionReport:
         """
         return self._sample_weight
 
-    def with_sample_weight(self, sample_weight: str | None) -> PartitionReport:
-        """Return a copy of this report that records the weighting it used.
-
-        Parameters
-        ----------
-        sample_weight : {"balanced", "array"} or None
-            See :attr:`sample_weight`.
-
-        Returns
-        -------
-        PartitionReport
-        """
-        if sample_weight not in WEIGHTINGS:
-            raise ValueError(
-                f"sample_weight={sample_weight!r} is not a weighting a report "
-                f"records; use one of {list(WEIGHTINGS)}."
-            )
-        report = copy.copy(self)
-        report._sample_weight = sample_weight
-        return report
-
-    @property
-    def intervals(self) -> pd.DataFrame | None:
-        """Per-partition bootstrap intervals; None without a bootstrap.
-
-        Index as ``by_partition``; columns a MultiIndex ``(metric, "low" |
-        "high")``. NaN where fewer than 90% of the replicates are defined.
-        """
-        return None if self._bootstrap is None else self._bootstrap.intervals
-
-    @property
-    def overall_intervals(self) -> pd.DataFrame | None:
-        """Bootstrap intervals of the pooled values (index metric; low, high)."""
-        return None if self._bootstrap is None else self._bootstrap.overall_intervals
-
-    @property
-    def confidence_level(self) -> float | None:
-        """Level of the bootstrap intervals; None without a bootstrap."""
-        return None if self._bootstrap is None else self._bootstrap.confidence_level
-
-    def replicates(self, metric: str) -> pd.DataFrame:
-        """Bootstrap replicate values of one metric.
-
-        Parameters
-        ----------
-        metric : str
-            One of :attr:`metrics`.
-
-        Returns
-        -------
-        DataFrame
-            One row per replicate, one column per partition (NaN where the
-            metric is undefined in a replicate).
-        """
-        metric = check_metric(metric, self.metrics, "report")
-        if self._bootstrap is None:
-            raise ValueError(
-                "this report has no bootstrap replicates; score with n_boot=B "
-                "(e.g. n_boot=1000) to get them."
-            )
-        return pd.DataFrame(
-            self._bootstrap.replicates[metric],
-            columns=self._by_partition.index,
-        ).rename_axis("replicate")
-
-    @property
-    def overall_replicates(self) -> pd.DataFrame | None:
-        """Bootstrap replicate values of the pooled metrics; None without a bootstrap.
-
-        One row per replicate, one column per metric (NaN where the metric is
-        undefined in a replicate).
-        """
-        if self._bootstrap is None:
-            return None
-        return pd.DataFrame(self._bootstrap.overall, columns=self._metrics).rename_axis(
-            "replicate"
-        )
-
     @property
     def summary(self) -> pd.DataFrame:
         """Aggregates of each metric over reliable partitions.
@@ -288,21 +196,13 @@ class PartitionReport:
             Metric values per partition, in metric order.
         partition_labels : Index, MultiIndex or array-like of shape (n_partitions,)
             Partition labels.
-        n_samples, weight : ndarray of shape (n_partitions,)
-            Rows and sum of weights per partition.
+        n_samples, weight, n_effective : ndarray of shape (n_partitions,)
+            Rows, sum of weights and (with a bootstrap; None leaves the column
+            out) effective size per partition.
         overall : mapping of str to float
             Each metric on all rows pooled.
-        greater_is_better : mapping of str to bool
-            Direction of each metric.
-        min_partition_size : int, default=1
-            Partitions with fewer rows are not ``reliable``.
-        bootstrap : Bootstrap, default=None
-            The bootstrap's replicates and intervals; None without one.
-        sample_weight : {"balanced", "array"} or None, default=None
-            The weighting used; see :attr:`sample_weight`.
-        n_effective : ndarray of shape (n_partitions,), default=None
-            Each partition's effective size (with a bootstrap), added to
-            ``by_partition`` after ``reliable``; None: no such column.
+        greater_is_better, min_partition_size, bootstrap, sample_weight
+            As for the class.
 
         Returns
         -------

@@ -310,17 +310,11 @@ class _PartitionAwareMixin:
             True targets.
         groups : array-like or DataFrame
             One partition label per row (several columns for intersections).
-        metrics : str, callable or list, default=None
-            Named metrics or callables; None scores with ``accuracy`` for the
-            classifier and ``r2`` for the regressor.
-        sample_weight : {"auto", "balanced"}, array-like or None, default="auto"
-            Row weights. ``"balanced"`` weights classes equally within each
-            partition; ``"auto"`` means ``"balanced"`` for the classifier and
-            None (unweighted) for the regressor.
-        min_partition_size : int, default=1
-            Partitions with fewer rows are reported but left out of ``summary``.
-        pos_label : int, float, bool or str, default=None
-            The positive class of the binary metrics; None is the larger class.
+        metrics, sample_weight, min_partition_size, pos_label
+            As in :func:`skpart.score_partitions`: ``metrics=None`` scores
+            ``accuracy`` for the classifier and ``r2`` for the regressor;
+            ``sample_weight="auto"`` balances the classes within each
+            partition for the classifier and leaves the regressor unweighted.
         {bootstrap_parameters}
 
         Returns
