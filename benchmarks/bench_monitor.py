@@ -39,6 +39,7 @@ from _common import (  # noqa: E402
 
 from skpart._inputs.groups import encode_groups, partition_indices  # noqa: E402
 from skpart.keras._monitor import PartitionMonitor  # noqa: E402
+from skpart.keras._predict import predict_in_batches  # noqa: E402
 
 
 def make_data(n_rows: int, n_partitions: int, n_features: int, seed: int = 0):
@@ -127,9 +128,9 @@ def main() -> None:
         "predict pass (model.predict, batch 4096)": lambda: model.predict(
             X, batch_size=4096, verbose=0
         ),
-        "monitor predict only (predict_on_batch, 4096-row chunks)": lambda: monitors[
-            "accuracy"
-        ]._predict(monitors["accuracy"]._prepared.X),
+        "monitor predict only (predict_on_batch, 4096-row chunks)": lambda: (
+            predict_in_batches(model, X, batch_size=4096)
+        ),
         "PartitionMonitor epoch, accuracy": monitor_epoch(monitors["accuracy"]),
         "PartitionMonitor epoch, accuracy+f1+roc_auc+log_loss": monitor_epoch(
             monitors["4 metrics"]
