@@ -13,6 +13,7 @@ Run with ``.venv/bin/python examples/dask_cluster.py`` (about a minute).
 """
 
 # %%
+import logging
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -43,6 +44,13 @@ def build_model(meta):
 def target(X, site, noise):
     """A rule that gets noisier from site to site (NumPy or Dask arrays)."""
     return (X[:, 0] - X[:, 1] + noise * (0.2 + site / N_SITES) > 0).astype(int)
+
+
+def quiet_distributed_logs():
+    """Only critical messages from distributed's loggers from now on."""
+    for name in list(logging.root.manager.loggerDict):
+        if name.partition(".")[0] == "distributed":
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 # %% [markdown]
@@ -114,5 +122,10 @@ if __name__ == "__main__":
         report.by_partition[report.metrics], in_memory.by_partition[report.metrics]
     )
     print("same report as in memory")
+    # A worker's heartbeat can race the scheduler's shutdown and log a
+    # closed-connection traceback, harmlessly: quiet distributed's logs, on
+    # the workers and here, before closing.
+    client.run(quiet_distributed_logs)
+    quiet_distributed_logs()
     client.close()
     cluster.close()
