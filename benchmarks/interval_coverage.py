@@ -58,7 +58,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import time
 import warnings
@@ -74,7 +73,12 @@ sys.path[:0] = [
 ]
 
 import numpy as np  # noqa: E402
-from _common import fmt_seconds, machine_note, markdown_table  # noqa: E402
+from _common import (  # noqa: E402
+    checkout_commit,
+    fmt_seconds,
+    machine_note,
+    markdown_table,
+)
 
 import skpart  # noqa: E402
 from skpart import PartitionMetricWarning, metrics_by_partition  # noqa: E402
@@ -296,27 +300,6 @@ def partition_table(rng_for, trials, n_boot, quick):
             ])  # fmt: skip
             print(markdown_table(headers, table[-1:]).splitlines()[-1], flush=True)
     return headers, table
-
-
-def checkout_commit() -> str:
-    """The short commit of this checkout (with "+changes" when the tree is dirty)."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--", "skpart"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return commit + (" + uncommitted changes in skpart/" if dirty else "")  # fmt: skip
 
 
 def main() -> None:
