@@ -48,12 +48,13 @@ standard deviation over ``sqrt(R)`` for a mean of proportions):
 
 ``n_boot`` is 1000 (the gate's default) and 400 (the fewest a 0.95 level
 accepts since the n_boot guard; the before figures were taken at 200). The
-number of runs per case is chosen for the figure it gives and kept to what
-a shared 2-core machine does in about half an hour: 200 runs give a standard error of 0.015 for an
-FWER near 0.05, 100 runs 0.022, 50 runs 0.031, 15 runs 0.056 (a 1,000-
-partition comparison at ``n_boot=1000`` takes 15-30 s there); a power near 0
-or 1 needs few runs to tell one from the other (8 runs at 1,000
-partitions, 25-100 elsewhere). ``--scale`` multiplies every number of runs.
+number of runs per case is chosen for the figure it gives and kept to what a
+shared 2-core machine does in about half an hour: 200 runs give a standard
+error of 0.015 for an FWER near 0.05, 100 runs 0.022, 50 runs 0.031, 15 runs
+0.056 (a 1,000- partition comparison at ``n_boot=1000`` takes 15-30 s
+there); a power near 0 or 1 needs few runs to tell one from the other (8
+runs at 1,000 partitions, 25-100 elsewhere). ``--scale`` multiplies every
+number of runs.
 
 Usage::
 
